@@ -1,0 +1,33 @@
+"""Shared fixtures: where things are, and importing the solutions/starter packages side by side."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from grader.pkgload import load_module  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+STARTER = ROOT / "starter"
+PACKAGE_ROOTS = {"solutions": SOLUTIONS / "cs231n", "starter": STARTER / "cs231n"}
+
+
+def cs231n_module(which: str, submodule: str):
+    """Import ``cs231n.<submodule>`` of ``which`` ('solutions' or 'starter') under a private alias."""
+    return load_module(PACKAGE_ROOTS[which], f"_{which}_cs231n", submodule)
+
+
+@pytest.fixture(scope="session")
+def solutions():
+    """``solutions('layers')`` -> the solutions' ``cs231n.layers`` module."""
+    return lambda submodule: cs231n_module("solutions", submodule)
+
+
+@pytest.fixture(scope="session")
+def starter():
+    """``starter('layers')`` -> the starter's ``cs231n.layers`` module."""
+    return lambda submodule: cs231n_module("starter", submodule)
