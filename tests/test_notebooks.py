@@ -1,0 +1,285 @@
+"""The solution notebooks: committed clean, and running top to bottom within their stated time budgets.
+
+Every notebook is executed with nbclient in a temporary copy of ``solutions/`` (nothing in the repository is
+written), on Fashion-MNIST, with ``OPENBLAS_NUM_THREADS=1``. Each test checks that no cell raised, that the
+whole run fits the budget stated in the notebook's introduction, and that the key printed results (the
+canonical checks and the training targets) are there.
+
+How the kernel is found: the test writes a kernelspec named ``python3`` whose argv starts with this
+interpreter (``sys.executable``, i.e. ``.venv/bin/python`` under ``make test``) into a temporary directory and
+puts that directory first on ``JUPYTER_PATH``. So the notebooks always run with the venv's Python and its
+packages, whatever kernelspecs the machine has (or lacks); only ``ipykernel`` from ``pip install -e .`` is
+needed.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from grader.pkgload import load_package
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+NOTEBOOKS = ["FullyConnectedNets", "BatchNormalization", "Dropout", "ConvolutionalNetworks"]
+TOTAL_BUDGET_SECONDS = 360          # all four notebooks, one core
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+START = "# *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****"
+END = "# *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****"
+BUDGET_RE = re.compile(r"\*\*Time budget:\*\*\s*(\d+)\s*seconds")
+FLOAT = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+
+
+# --------------------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------------------
+
+def read_notebook(name: str) -> nbformat.NotebookNode:
+    return nbformat.read(str(SOLUTIONS / f"{name}.ipynb"), as_version=4)
+
+
+def stated_budget(nb: nbformat.NotebookNode) -> int:
+    """The time budget (seconds) stated in the notebook's first markdown cell."""
+    intro = next(c for c in nb.cells if c.cell_type == "markdown")
+    match = BUDGET_RE.search(intro.source)
+    assert match, "the introduction must state '**Time budget:** N seconds'"
+    return int(match.group(1))
+
+
+def stdout_of(nb: nbformat.NotebookNode) -> str:
+    """Everything the executed notebook printed to stdout, in order."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream" and out.name == "stdout":
+                parts.append(out.text)
+    return "".join(parts)
+
+
+def count_images(nb: nbformat.NotebookNode) -> int:
+    return sum(1 for cell in nb.cells for out in cell.get("outputs", [])
+               if "data" in out and "image/png" in out["data"])
+
+
+def printed(text: str, label: str) -> list[float]:
+    """All numbers printed right after ``label`` (a literal string), e.g. printed(out, 'dx error:')."""
+    return [float(v) for v in re.findall(re.escape(label) + r"\s*" + FLOAT, text)]
+
+
+def printed_array(text: str, label: str) -> np.ndarray:
+    """The first bracketed array printed after ``label``, e.g. '  means:  [ 0.1 -0.2 ]'."""
+    match = re.search(re.escape(label) + r"\s*\[([^\]]*)\]", text)
+    assert match, "nothing printed after %r" % label
+    return np.array([float(v) for v in match.group(1).split()])
+
+
+@pytest.fixture(scope="module")
+def kernel_env(tmp_path_factory):
+    """Environment for the notebook kernels: a private 'python3' kernelspec running sys.executable."""
+    if not (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip("Fashion-MNIST is not installed (Debian package dataset-fashion-mnist, see Makefile)")
+    jupyter_dir = tmp_path_factory.mktemp("jupyter")
+    spec_dir = jupyter_dir / "kernels" / "python3"
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (test venv)",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_PATH", str(jupyter_dir))
+        mp.setenv("OPENBLAS_NUM_THREADS", "1")
+        mp.setenv("OMP_NUM_THREADS", "1")
+        mp.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+        mp.delenv("CS231N_DATA_DIR", raising=False)     # use Fashion-MNIST, never a local CIFAR-10
+
+        from jupyter_client.kernelspec import KernelSpecManager
+        found = KernelSpecManager().get_kernel_spec("python3")
+        assert Path(found.resource_dir) == spec_dir
+        assert found.argv[0] == sys.executable
+        yield
+
+
+def execute(name: str, workdir: Path) -> tuple[nbformat.NotebookNode, float, Path]:
+    """Run solutions/<name>.ipynb top to bottom in a fresh copy of solutions/ under workdir.
+
+    Returns (executed notebook, wall time in seconds, the folder it ran in). Raises (failing the test) if a
+    cell raises or a single cell runs longer than the notebook's whole budget.
+    """
+    from nbclient import NotebookClient
+
+    copy = workdir / "solutions"
+    shutil.copytree(SOLUTIONS, copy, ignore=shutil.ignore_patterns(
+        "__pycache__", ".ipynb_checkpoints", "datasets", "best_model.npz", "*.ipynb"))
+    shutil.copy2(SOLUTIONS / f"{name}.ipynb", copy / f"{name}.ipynb")
+    nb = nbformat.read(str(copy / f"{name}.ipynb"), as_version=4)
+    budget = stated_budget(nb)
+
+    client = NotebookClient(nb, kernel_name="python3", timeout=budget, startup_timeout=120,
+                            resources={"metadata": {"path": str(copy)}})
+    start = time.monotonic()
+    client.execute()
+    elapsed = time.monotonic() - start
+
+    errors = [out for cell in nb.cells for out in cell.get("outputs", []) if out.output_type == "error"]
+    assert not errors, errors
+    out = stdout_of(nb)
+    assert "Dataset: fashion_mnist" in out
+    assert elapsed <= budget, "%s took %.1f s, its stated budget is %d s" % (name, elapsed, budget)
+    print("%s ran in %.1f s (budget %d s)" % (name, elapsed, budget))
+    return nb, elapsed, copy
+
+
+def model_accuracy(package_dir: Path, alias: str, model_path: Path) -> tuple[float, dict]:
+    """Test accuracy on Fashion-MNIST of a model saved with cs231n.model_io, and its meta data.
+
+    The package in ``package_dir`` is imported (fresh) under ``alias``; its data_utils loads the test split.
+    """
+    load_package(package_dir, alias)
+    model_io = importlib.import_module(alias + ".model_io")
+    data_utils = importlib.import_module(alias + ".data_utils")
+    model = model_io.load_model(str(model_path))
+    data = data_utils.get_assignment_data(dataset="fashion_mnist")
+    X_test, y_test = data["X_test"], data["y_test"]
+    y_pred = np.argmax(model.loss(X_test), axis=1)
+    return float((y_pred == y_test).mean()), model_io.read_meta(str(model_path))
+
+
+# --------------------------------------------------------------------------------------------------------
+# the committed files
+# --------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_notebook_is_clean_and_valid(name):
+    nb = read_notebook(name)
+    nbformat.validate(nb)
+    assert nb.nbformat == 4
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert code_cells
+    for cell in code_cells:
+        assert cell.outputs == [], "committed notebooks must have their outputs cleared"
+        assert cell.execution_count is None
+    assert stated_budget(nb) > 0
+
+    # Solution regions: START and END alternate inside each code cell (the starter generator needs that).
+    for cell in code_cells:
+        markers = [line.strip() for line in cell.source.splitlines() if line.strip() in (START, END)]
+        assert markers == [START, END] * (len(markers) // 2), cell.source[:200]
+
+    # Inline questions: '## Inline Question N' followed by a non-empty '**Your Answer:**' cell.
+    numbers = []
+    for i, cell in enumerate(nb.cells):
+        match = re.match(r"## Inline Question (\d+)\s*$", cell.source.splitlines()[0]) \
+            if cell.cell_type == "markdown" and cell.source else None
+        if match:
+            numbers.append(int(match.group(1)))
+            answer = nb.cells[i + 1]
+            assert answer.cell_type == "markdown" and answer.source.startswith("**Your Answer:**")
+            assert len(answer.source) > len("**Your Answer:**") + 20, "write a real answer"
+    assert numbers == list(range(1, len(numbers) + 1)) and numbers, "inline questions numbered 1, 2, ..."
+
+
+def test_budgets_add_up():
+    total = sum(stated_budget(read_notebook(name)) for name in NOTEBOOKS)
+    assert total <= TOTAL_BUDGET_SECONDS
+
+
+def test_committed_best_model():
+    """solutions/best_model.npz (written by the FC notebook) loads and is good on Fashion-MNIST test data."""
+    path = SOLUTIONS / "best_model.npz"
+    assert path.exists(), "run FullyConnectedNets.ipynb and copy its best_model.npz into solutions/"
+    with np.load(path, allow_pickle=False) as npz:      # plain arrays only, no pickle
+        assert "meta_class" in npz.files
+    acc, meta = model_accuracy(SOLUTIONS / "cs231n", "_nbtest_committed_cs231n", path)
+    assert meta["dataset"] == "fashion_mnist"
+    assert acc >= 0.85, acc
+
+
+# --------------------------------------------------------------------------------------------------------
+# running the notebooks
+# --------------------------------------------------------------------------------------------------------
+
+def test_fully_connected_nets(kernel_env, tmp_path):
+    nb, _, workdir = execute("FullyConnectedNets", tmp_path)
+    out = stdout_of(nb)
+
+    assert printed(out, "difference:")[0] < 1e-8                                   # affine_forward
+    assert max(printed(out, "dx error:")[:2]) < 1e-9                               # affine / relu backward
+    assert printed(out, "\nloss:")[0] == pytest.approx(2.302545844500738, abs=1e-12)  # softmax
+    assert printed(out, "Loss without regularization:") == [3.4702243556]
+    assert printed(out, "Loss with reg = 1.0:") == [26.5948426952]
+    assert printed(out, "Initial loss:")[0] == pytest.approx(2.3004790897684924, abs=1e-12)
+    assert printed(out, "Three-layer net, final training accuracy:") == [1.0]
+    assert printed(out, "Five-layer net, final training accuracy:") == [1.0]
+    next_w_errors = printed(out, "next_w error:")                                  # momentum, rmsprop, adam
+    assert len(next_w_errors) == 3 and next_w_errors[0] < 1e-7 and next_w_errors[1] < 1e-7
+    assert next_w_errors[2] < 1e-6
+    assert printed(out, "Best validation accuracy:")[0] >= 0.80                    # TwoLayerNet + Solver
+    assert printed(out, "Validation set accuracy:")[0] >= 0.85
+    assert count_images(nb) >= 4
+
+    # The saved model: plain npz, loads with the package's model_io, good on the test split.
+    acc, meta = model_accuracy(workdir / "cs231n", "_nbtest_fc_cs231n", workdir / "best_model.npz")
+    assert acc >= 0.85, acc
+    assert acc == pytest.approx(printed(out, "Test set accuracy:")[0], abs=1e-9)
+    assert meta["val_acc"] >= 0.85
+
+
+def test_batch_normalization(kernel_env, tmp_path):
+    nb, _, _ = execute("BatchNormalization", tmp_path)
+    out = stdout_of(nb)
+
+    assert np.allclose(printed_array(out, "After batch normalization (test-time):\n  means:"),
+                       [-0.03927354, -0.04349152, -0.10452688], atol=1e-7)
+    bn_dx, ln_dx = printed(out, "dx error:")
+    assert 1e-13 < bn_dx < 1e-8 and 1e-13 < ln_dx < 1e-8
+    assert printed(out, "dx difference:")[0] < 1e-10                               # backward_alt
+    losses = printed(out, "Initial loss:")
+    assert losses[0] == pytest.approx(2.2611955101340957, abs=1e-12)
+    assert losses[1] == pytest.approx(6.996533220108303, abs=1e-12)
+    assert len(re.findall(r"normalization=\S+\s+final train acc", out)) == 2       # BN vs no BN ran
+    assert len(re.findall(r"weight scale .*with batchnorm", out)) == 10
+    assert len(printed(out, "layernorm, batch size")) == 3
+    assert count_images(nb) >= 4
+
+
+def test_dropout(kernel_env, tmp_path):
+    nb, _, _ = execute("Dropout", tmp_path)
+    out = stdout_of(nb)
+
+    fractions = printed(out, "Fraction of train-time output set to zero:")
+    assert np.allclose(fractions, [0.75, 0.6, 0.3], atol=0.01)
+    assert printed(out, "Fraction of test-time output set to zero:") == [0.0, 0.0, 0.0]
+    assert printed(out, "dx relative error:")[0] < 1e-9
+    assert printed(out, "Initial loss:")[0] == pytest.approx(2.3004790897684924, abs=1e-12)
+    assert max(printed(out, "relative error:")) < 1e-4
+    assert len(printed(out, "final val acc")) == 2
+    assert count_images(nb) >= 1
+
+
+def test_convolutional_networks(kernel_env, tmp_path):
+    nb, _, _ = execute("ConvolutionalNetworks", tmp_path)
+    out = stdout_of(nb)
+
+    assert printed(out, "difference:")[0] < 1e-7                                   # conv_forward_naive
+    assert printed(out, "difference:")[1] < 1e-7                                   # max_pool_forward_naive
+    assert max(printed(out, "max relative error:")) < 5e-2                         # ThreeLayerConvNet
+    assert printed(out, "Initial loss (no regularization):")[0] == pytest.approx(np.log(10), abs=1e-3)
+    assert printed(out, "Initial loss (with regularization):")[0] > np.log(10) + 0.1
+    assert printed(out, "Overfit run: final training accuracy")[0] >= 0.9
+    assert printed(out, "One epoch: training accuracy")[0] >= 0.75
+    assert np.allclose(printed_array(out, "After spatial batch normalization (test-time):\n  means:"),
+                       [-0.08034406, 0.07562881, 0.05716371, 0.04378383], atol=1e-7)
+    assert count_images(nb) >= 3
