@@ -1,0 +1,365 @@
+"""The sandbox command line: who the worker runs as, what limits apply, what it can see -- nothing else.
+
+TRUSTED SIDE.  A sandboxed worker is started as
+
+    setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs --
+    prlimit --as=... --cpu=... --nproc=... --fsize=... --nofile=... --core=0 --
+    bwrap --unshare-all --unshare-user --disable-userns --die-with-parent --new-session --as-pid-1 ...mounts...
+    -- /work/main/.venv/bin/python /sandbox/harness/worker.py --root /sandbox/submission
+
+so it runs as ``nobody`` with no capabilities, under resource limits, in new user/pid/net/ipc/uts/cgroup
+namespaces (the network namespace has only a loopback device: no route out, and the host's 127.0.0.1 is
+a different one).  Its whole file system view is:
+
+    /usr, /lib*, /bin (symlinks as on the host)    read-only   (Python, NumPy's shared libraries)
+    /etc/ld.so.cache                               read-only   (the only file of /etc)
+    the Python prefix(es) if not under /usr        read-only   (the venv, at its own path)
+    /sandbox/harness/{worker.py,codec.py}          read-only   (the only grader code in the sandbox)
+    /sandbox/submission/cs231n                     read-only   (a copy of the student's package)
+    /proc (its own pid namespace), /dev (null, zero, random, ...)
+    /tmp                                           writable tmpfs of limited size (also HOME)
+    /usr/share/datasets                            hidden (empty): the public copy of the hidden split
+
+Everything else -- /work, /root, the grader, reference outputs, solutions, hidden suites, the database,
+the host's environment -- does not exist in the sandbox.  ``sandbox_command`` builds this line for any
+program (the notebook runner reuses it for an ipykernel); ``probe`` checks that it really works here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+MiB = 1 << 20
+
+SANDBOX_HARNESS = "/sandbox/harness"
+SANDBOX_SUBMISSION = "/sandbox/submission"
+HARNESS_FILES = ("worker.py", "codec.py")  # the only grader files a sandbox ever sees
+HIDDEN_PATHS = ("/usr/share/datasets",)  # under /usr but must not be visible (public hidden-split labels)
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandboxed worker (all of its processes) and of each call."""
+
+    timeout: float = 30.0  # default wall-clock seconds per call (override with timeout= per call)
+    start_timeout: float = 30.0  # sandbox + Python + NumPy start
+    memory_mb: int = 4096  # RLIMIT_AS: address space of each process
+    cpu_seconds: int = 900  # RLIMIT_CPU: CPU time over the worker's whole life (then it is killed)
+    nproc: int = 64  # RLIMIT_NPROC: processes + threads of the sandbox uid
+    fsize_mb: int = 64  # RLIMIT_FSIZE: largest file it can write
+    nofile: int = 256  # RLIMIT_NOFILE: open descriptors
+    tmp_mb: int = 64  # size of the private /tmp
+    max_frame_mb: int = 512  # largest message in either direction (codec cap)
+    max_output_bytes: int = 64 * 1024  # tail of the student's prints returned with each call
+    max_package_mb: int = 256  # largest submission package copied into the sandbox
+    # The sandbox user (default nobody).  RLIMIT_NPROC counts all processes of a uid, across sandboxes: to
+    # run sandboxes side by side without one fork bomb starving the others, pass uid=None and Sandbox
+    # takes a uid of its own from UID_POOL (gid = uid) for its lifetime.
+    uid: int | None = 65534
+    gid: int | None = 65534
+
+
+UID_POOL = range(200_000, 200_000 + 4096)  # uids handed out by Sandbox for Limits(uid=None)
+
+
+BASE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "PYTHONPATH": SANDBOX_SUBMISSION,
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+}
+
+
+# ------------------------------------------------------------------------------------------ the pieces
+
+def tools() -> dict[str, str | None]:
+    """Absolute paths of bwrap, setpriv and prlimit on this host (None when missing)."""
+    return {name: shutil.which(name) for name in ("bwrap", "setpriv", "prlimit")}
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def python_runtime() -> tuple[str, list[str]]:
+    """(interpreter path, host directories it needs besides /usr), for the Python running the grader.
+
+    The venv is mounted at its own path (its scripts and .pth files name absolute paths); a base prefix
+    that is not under /usr (pyenv, conda, /opt/python) is mounted too.
+    """
+    exe = os.path.abspath(sys.executable)
+    dirs: list[str] = []
+    for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+              os.path.dirname(os.path.realpath(exe))):
+        p = os.path.abspath(p)
+        if not _under(p, "/usr") and not any(_under(p, d) for d in dirs):
+            dirs = [d for d in dirs if not _under(d, p)] + [p]
+    return exe, sorted(dirs)
+
+
+def system_args() -> list[str]:
+    """bwrap arguments for the read-only system part: /usr, the /lib*, /bin, /sbin pieces, ld.so.cache."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    return args
+
+
+def _rlimit_args(limits: Limits) -> list[str]:
+    return [f"--as={limits.memory_mb * MiB}", f"--cpu={limits.cpu_seconds}", f"--nproc={limits.nproc}",
+            f"--fsize={limits.fsize_mb * MiB}", f"--nofile={limits.nofile}", "--core=0"]
+
+
+def sandbox_command(argv: Sequence[str], *, binds_ro: Mapping[str, str], limits: Limits = Limits(),
+                    env: Mapping[str, str] | None = None, chdir: str = "/tmp",
+                    hide: Sequence[str] = HIDDEN_PATHS, binds_rw: Mapping[str, str] | None = None,
+                    reaper: bool = False) -> list[str]:
+    """The full command line that runs ``argv`` in the sandbox.
+
+    Inputs:
+    - argv: the program and its arguments, as paths inside the sandbox.
+    - binds_ro: {path inside the sandbox: host path} mounted read-only, on top of the system part and the
+      Python runtime (which are always there).
+    - binds_rw: {path inside the sandbox: host path} mounted read-write (e.g. a notebook's working folder
+      or a folder of IPC sockets).  Only RLIMIT_FSIZE bounds what is written there (per file, not in
+      total): the caller must watch or cap the host folder.  The worker uses none.
+    - limits: rlimits, uid/gid and /tmp size (Limits).
+    - env: the complete environment inside (default BASE_ENV); nothing of the host's leaks.
+    - chdir: working directory inside; hide: host paths under /usr replaced by an empty read-only dir.
+    - reaper: False (default) makes the program itself pid 1 of the sandbox's pid namespace (bwrap
+      --as-pid-1): when it exits or is killed, every process of the sandbox dies and bwrap reaps it, so no
+      zombie is left to the host's init; signals sent to it from inside the sandbox are ignored unless it
+      handles them.  True keeps bwrap's own pid 1 (a reaper), for programs that spawn many children.
+    Started as root, the line drops to limits.uid via setpriv; started by another user, bwrap maps that
+    user to limits.uid inside its user namespace.
+    """
+    if limits.uid is None or limits.gid is None:
+        raise ValueError("sandbox_command needs a concrete uid/gid (Sandbox resolves uid=None)")
+    t = tools()
+    missing = [k for k, v in t.items() if v is None and (k != "setpriv" or os.geteuid() == 0)]
+    if missing:
+        raise FileNotFoundError(f"sandbox tools not found: {', '.join(missing)}")
+    cmd: list[str] = []
+    if os.geteuid() == 0:
+        cmd += [t["setpriv"], f"--reuid={limits.uid}", f"--regid={limits.gid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    cmd += [t["prlimit"], *_rlimit_args(limits), "--"]
+    cmd += [t["bwrap"], "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+            "--new-session", "--hostname", "sandbox"] + ([] if reaper else ["--as-pid-1"])
+    if os.geteuid() != 0:
+        cmd += ["--uid", str(limits.uid), "--gid", str(limits.gid)]
+    cmd += system_args()
+    _, py_dirs = python_runtime()
+    for d in py_dirs:
+        cmd += ["--ro-bind", d, d]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * MiB), "--tmpfs", "/tmp"]
+    for dest in sorted(binds_ro):
+        cmd += ["--ro-bind", os.fspath(binds_ro[dest]), dest]
+    for dest in sorted(binds_rw or {}):
+        cmd += ["--bind", os.fspath(binds_rw[dest]), dest]
+    for p in hide:
+        if os.path.isdir(p):
+            cmd += ["--tmpfs", p, "--remount-ro", p]
+    cmd += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", chdir, "--clearenv"]
+    for k, v in (BASE_ENV if env is None else env).items():
+        cmd += ["--setenv", k, v]
+    return cmd + ["--", *argv]
+
+
+def mounts(binds_ro: Mapping[str, str], limits: Limits, hide: Sequence[str] = HIDDEN_PATHS,
+           binds_rw: Mapping[str, str] | None = None) -> list[dict]:
+    """What ``sandbox_command`` makes visible, as data for ``Sandbox.info`` / results.json."""
+    out = [{"path": "/usr", "source": "/usr", "mode": "ro"}]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            out.append({"path": top, "symlink": os.readlink(top)})
+        elif os.path.isdir(top):
+            out.append({"path": top, "source": top, "mode": "ro"})
+    out.append({"path": "/etc/ld.so.cache", "source": "/etc/ld.so.cache", "mode": "ro"})
+    out += [{"path": d, "source": d, "mode": "ro"} for d in python_runtime()[1]]
+    out += [{"path": "/proc", "type": "proc (own pid namespace)"}, {"path": "/dev", "type": "minimal dev, ro"},
+            {"path": "/tmp", "type": f"tmpfs {limits.tmp_mb} MiB", "mode": "rw"}]
+    out += [{"path": dest, "source": os.fspath(binds_ro[dest]), "mode": "ro"} for dest in sorted(binds_ro)]
+    out += [{"path": dest, "source": os.fspath(src), "mode": "rw"} for dest, src in sorted((binds_rw or {}).items())]
+    out += [{"path": p, "type": "hidden (empty)"} for p in hide if os.path.isdir(p)]
+    return out
+
+
+# --------------------------------------------------------------------------------------------- staging
+
+def stage_package(package_dir: str | os.PathLike, limits: Limits = Limits()) -> Path:
+    """Copy the harness and the student's package into a fresh directory the sandbox user can read.
+
+    Layout: ``<stage>/harness/{worker.py,codec.py}``, ``<stage>/submission/cs231n/...``, ``<stage>/home``
+    (scratch dir of an unsandboxed worker).  Only regular files and directories are copied: symlinks,
+    devices, ``__pycache__`` and ``.pyc`` files are skipped (a stale .pyc must not replace a source file).
+    The caller removes the stage (``shutil.rmtree``) when done.
+    """
+    src = Path(package_dir)
+    if not (src / "__init__.py").is_file():
+        raise FileNotFoundError(f"{src} is not a Python package (no __init__.py)")
+    stage = Path(tempfile.mkdtemp(prefix="cs231n-sandbox-"))
+    try:
+        os.chmod(stage, 0o755)
+        (stage / "harness").mkdir(mode=0o755)
+        for name in HARNESS_FILES:
+            shutil.copyfile(HERE / name, stage / "harness" / name)
+            os.chmod(stage / "harness" / name, 0o644)
+        (stage / "home").mkdir(mode=0o755)
+        dest_root = stage / "submission" / "cs231n"
+        dest_root.mkdir(parents=True)
+        os.chmod(stage / "submission", 0o755)
+        os.chmod(dest_root, 0o755)
+        total = 0
+        for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
+            rel = Path(dirpath).relative_to(src)
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"
+                           and stat.S_ISDIR(os.lstat(os.path.join(dirpath, d)).st_mode)]
+            for d in dirnames:
+                (dest_root / rel / d).mkdir(mode=0o755)
+                os.chmod(dest_root / rel / d, 0o755)
+            for f in filenames:
+                path = os.path.join(dirpath, f)
+                st = os.lstat(path)
+                if not stat.S_ISREG(st.st_mode) or f.endswith((".pyc", ".pyo")):
+                    continue
+                total += st.st_size
+                if total > limits.max_package_mb * MiB:
+                    raise ValueError(f"package {src} is larger than {limits.max_package_mb} MiB")
+                shutil.copyfile(path, dest_root / rel / f, follow_symlinks=False)
+                os.chmod(dest_root / rel / f, 0o644)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return stage
+
+
+@dataclass
+class WorkerCommand:
+    """How to start one worker: argv, the environment and cwd of the started process, and what it sees."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+    sandboxed: bool
+    mounts: list[dict] = field(default_factory=list)
+
+
+def worker_command(stage: Path, *, sandboxed: bool, limits: Limits = Limits(),
+                   extra_ro_binds: Mapping[str, str] | None = None) -> WorkerCommand:
+    """The command that starts ``worker.py`` for a stage made by ``stage_package``.
+
+    sandboxed=False (``--no-sandbox``): a plain subprocess with the same worker and protocol, a clean
+    environment and the stage as its only import path -- but no isolation at all.
+    """
+    exe, _ = python_runtime()
+    wargs = ["--max-output", str(limits.max_output_bytes), "--max-frame", str(limits.max_frame_mb * MiB)]
+    if not sandboxed:
+        env = dict(BASE_ENV, PYTHONPATH=str(stage / "submission"), HOME=str(stage / "home"))
+        argv = [exe, str(stage / "harness" / "worker.py"), "--root", str(stage / "submission"), *wargs]
+        return WorkerCommand(argv, env, str(stage / "home"), False)
+    binds = {SANDBOX_HARNESS: str(stage / "harness"),
+             SANDBOX_SUBMISSION + "/cs231n": str(stage / "submission" / "cs231n")}
+    for dest, src in (extra_ro_binds or {}).items():
+        if _under(dest, "/sandbox") or dest in ("/", "/tmp", "/proc", "/dev"):
+            raise ValueError(f"extra bind {dest} would cover a sandbox mount")
+        binds[dest] = src
+    argv = sandbox_command([exe, f"{SANDBOX_HARNESS}/worker.py", "--root", SANDBOX_SUBMISSION, *wargs],
+                           binds_ro=binds, limits=limits)
+    # The launcher itself (setpriv/prlimit/bwrap) gets a minimal environment too: the sandbox's pid 1 is a
+    # bwrap process whose initial environment would otherwise be readable from inside.
+    return WorkerCommand(argv, {"PATH": BASE_ENV["PATH"]}, "/", True, mounts(binds, limits))
+
+
+# ----------------------------------------------------------------------------------------------- probe
+
+_PROBE_CODE = r"""
+import json, os, resource
+def lim(name):
+    soft, hard = resource.getrlimit(getattr(resource, "RLIMIT_" + name))
+    return None if soft == resource.RLIM_INFINITY else soft
+ifaces = [l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:]]
+def writable(p):
+    try:
+        open(p, "w").close(); return True
+    except OSError:
+        return False
+caps = [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")]
+print(json.dumps({"uid": os.getuid(), "gid": os.getgid(), "interfaces": ifaces, "cap_eff": caps[0],
+                  "rlimits": {n: lim(n) for n in ["AS", "CPU", "NPROC", "FSIZE", "NOFILE", "CORE"]},
+                  "root_writable": writable("/probe"), "tmp_writable": writable("/tmp/probe"),
+                  "env": sorted(os.environ), "sees_root_home": os.path.exists("/root")}))
+"""
+
+_probe_cache: dict[tuple, dict] = {}
+
+
+def probe(limits: Limits = Limits(), *, refresh: bool = False) -> dict:
+    """Check that the sandbox really works on this host (runs a tiny program in it, ~0.1-0.3 s, cached).
+
+    Returns {"ok": True, "uid", "interfaces", "rlimits", "tools", ...} describing what is in force, or
+    {"ok": False, "reason": "..."} saying why not (missing tool, user namespaces disabled, limits or
+    uid not applied, network visible, writable root).
+    """
+    key = (tuple(tools().items()), sys.executable, os.geteuid(), limits)
+    if not refresh and key in _probe_cache:
+        return dict(_probe_cache[key])
+    result = _probe(limits)
+    _probe_cache[key] = result
+    return dict(result)
+
+
+def _probe(limits: Limits) -> dict:
+    t = tools()
+    base = {"tools": t, "euid": os.geteuid()}
+    try:
+        exe, _ = python_runtime()
+        cmd = sandbox_command([exe, "-I", "-c", _PROBE_CODE], binds_ro={}, limits=limits)
+    except (FileNotFoundError, ValueError) as e:
+        return {**base, "ok": False, "reason": str(e)}
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=max(10.0, limits.start_timeout),
+                              env={"PATH": BASE_ENV["PATH"]}, cwd="/")
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return {**base, "ok": False, "reason": f"could not run the sandbox: {e}"}
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip()[-500:]
+        return {**base, "ok": False, "reason": f"sandbox exited with {proc.returncode}: {err}"}
+    try:
+        seen = json.loads(proc.stdout.decode())
+    except ValueError:
+        return {**base, "ok": False, "reason": "probe printed no result"}
+    problems = []
+    if seen["uid"] != limits.uid or seen["gid"] != limits.gid:
+        problems.append(f"runs as uid {seen['uid']}, not {limits.uid}")
+    if seen["interfaces"] != ["lo"]:
+        problems.append(f"network interfaces visible: {seen['interfaces']}")
+    if seen["rlimits"]["NPROC"] != limits.nproc or seen["rlimits"]["AS"] != limits.memory_mb * MiB:
+        problems.append(f"limits not in force: {seen['rlimits']}")
+    if seen["root_writable"] or not seen["tmp_writable"]:
+        problems.append("file system not as expected (root writable or /tmp not writable)")
+    if int(seen["cap_eff"], 16) != 0:
+        problems.append("capabilities not dropped")
+    if seen["sees_root_home"] or set(seen["env"]) - set(BASE_ENV) - {"LC_CTYPE", "PWD"}:
+        problems.append("host file system or environment visible")
+    if problems:
+        return {**base, **seen, "ok": False, "reason": "; ".join(problems)}
+    return {**base, **seen, "ok": True, "reason": None, "limits": asdict(limits)}

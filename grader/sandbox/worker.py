@@ -1,0 +1,349 @@
+"""THE ONLY grader code that runs inside the sandbox (with ``codec.py``, which it imports).
+
+Everything else of the grader -- hidden suites, reference outputs, the reference solution, scores -- stays in
+the trusted process and is never mounted in the sandbox.  This worker is started by ``launch.py`` as
+``python /sandbox/harness/worker.py --root /sandbox/submission`` and serves requests from the trusted side
+(``proxy.py``) over its stdin/stdout pipes:
+
+    call         {"target": "cs231n.layers.affine_forward", "args": [...], "kwargs": {...}, "keep": [1]}
+    new          like call, the result always stays here as a Handle
+    call_method  {"obj": <Handle>, "name": "loss", "args": ..., "kwargs": ..., "keep": ...}
+    getattr      {"obj": <Handle>, "name": "params"}          (a dotted name walks attributes)
+    setattr      {"obj": <Handle>, "name": "reg", "value": 1.0}
+    setitem      {"obj": <Handle>, "path": ["params", "W1"], "value": w1}
+    fetch        {"obj": <Handle>}                              the object itself as plain data
+    put          {"value": {...}}                               store plain data here, get a Handle
+    seed         {"seed": 231}                                  np.random.seed + random.seed
+    ping         {}
+
+Every request may carry "drop": [ids] (handles the trusted side no longer holds).  Every response carries
+"seq" (echo of the request's), "out" (the tail of what the student's code printed during the request) and
+either "value" or "error" = {"kind": "student" | "handle" | "request", "type", "message", "traceback"}.
+
+Only plain data crosses (see codec.py); anything else the student's code returns stays in the handle table
+here and crosses as a Handle id.  The student's stdout/stderr cannot touch the protocol: at start the
+protocol moves from fds 0/1 to private descriptors and fds 1/2 point at a capture file.
+"""
+from __future__ import annotations
+
+import fcntl
+import importlib
+import os
+import random
+import resource
+import sys
+import traceback
+
+import codec  # the file next to this one (/sandbox/harness/codec.py): the only grader code imported here
+
+import numpy as np
+
+MAX_OUTPUT = 64 * 1024  # bytes of captured output returned with each response (the tail)
+MAX_MESSAGE = 4000  # characters of an exception message
+MAX_TRACEBACK = 16000  # characters of a filtered traceback
+
+
+class _Keep:
+    """Marks a value that must cross as a Handle even if it is plain data."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
+class _RequestError(Exception):
+    """The request itself is wrong (not the student's fault): unknown op, bad arguments."""
+
+
+class _HandleError(Exception):
+    """A request names a handle that this worker does not hold (released, or from an earlier worker)."""
+
+
+_MISSING = object()
+
+
+class HandleTable:
+    """Objects kept in the worker; the trusted side refers to them by integer id."""
+
+    def __init__(self):
+        self.objects: dict[int, object] = {}
+        self.next_id = 1
+        self.missing: list[int] = []
+
+    def add(self, obj) -> int:
+        if type(obj) is _Keep:
+            obj = obj.obj
+        hid = self.next_id
+        self.next_id += 1
+        self.objects[hid] = obj
+        return hid
+
+    def get(self, hid: int):
+        """The object of a handle id found while decoding a request; unknown ids are noted (and checked
+        by ``check``) rather than raised, so the rest of the frame is still read from the pipe."""
+        obj = self.objects.get(hid, _MISSING)
+        if obj is _MISSING:
+            self.missing.append(hid)
+        return obj
+
+    def check(self) -> None:
+        if self.missing:
+            ids, self.missing = self.missing, []
+            raise _HandleError(f"handle #{ids[0]} is not held by this worker")
+
+    def drop(self, ids) -> None:
+        for hid in ids:
+            self.objects.pop(hid, None)
+
+
+# ------------------------------------------------------------------------------------------------ output
+
+class Capture:
+    """fd 1 and 2 point at an anonymous file; after each request its tail is returned and it is emptied."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        try:
+            self.fd = os.memfd_create("student-output", 0)
+        except (AttributeError, OSError):
+            import tempfile  # noqa: PLC0415 - fallback only
+            self.fd = os.dup(tempfile.TemporaryFile().fileno())
+        # O_APPEND: after the file is emptied, writes start again at offset 0
+        fcntl.fcntl(self.fd, fcntl.F_SETFL, fcntl.fcntl(self.fd, fcntl.F_GETFL) | os.O_APPEND)
+
+    def take(self) -> str:
+        """Flush Python's streams, return the last ``max_bytes`` written, and empty the file."""
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001 - a student may have replaced the stream
+                pass
+        try:
+            size = os.fstat(self.fd).st_size
+            if size == 0:
+                return ""
+            start = max(0, size - self.max_bytes)
+            data = os.pread(self.fd, size - start, start)
+            os.ftruncate(self.fd, 0)
+        except OSError:
+            return ""
+        text = data.decode("utf-8", errors="replace")
+        return ("[... output truncated ...]\n" + text) if start else text
+
+
+# ------------------------------------------------------------------------------------------------ errors
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 - a student's __str__ may raise anything
+        text = "<exception message could not be printed>"
+    if type(text) is not str:
+        text = "<exception message is not a str>"
+    return text[:MAX_MESSAGE]
+
+
+def student_error(exc: BaseException, root: str) -> dict:
+    """The error response for an exception raised by the student's code: only frames of files under root."""
+    prefix = root.rstrip("/") + "/"
+    lines = []
+    try:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(prefix)]
+        if frames:
+            lines.append("Traceback (student code only, most recent call last):\n")
+            lines.extend(traceback.format_list(frames))
+        if isinstance(exc, SyntaxError):  # where the syntax error is (the file is the student's)
+            lines.extend(traceback.format_exception_only(type(exc), exc))
+        else:
+            lines.append(f"{type(exc).__name__}: {_safe_str(exc)}\n")
+    except BaseException:  # noqa: BLE001
+        lines.append(f"{type(exc).__name__}: <traceback could not be formatted>\n")
+    return {"kind": "student", "type": str(type(exc).__name__)[:200], "message": _safe_str(exc),
+            "traceback": "".join(lines)[-MAX_TRACEBACK:]}
+
+
+# ----------------------------------------------------------------------------------------------- the ops
+
+def resolve(target: str):
+    """'pkg.module.attr[.attr...]' -> the object: import the longest module prefix, then getattr."""
+    if type(target) is not str or not target or target.startswith("."):
+        raise _RequestError(f"bad target {target!r}")
+    parts = target.split(".")
+    missing = None
+    for i in range(len(parts) - 1, 0, -1):
+        name = ".".join(parts[:i])
+        try:
+            obj = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:  # this prefix is not a module: try a shorter one
+                missing = missing or e
+                continue
+            raise  # the student's module imports something missing: the student's error
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            if missing is not None:  # 'cs231n.gone.f' with no cs231n/gone.py: say which module is missing
+                raise missing from None
+            raise
+        return obj
+    raise missing or ModuleNotFoundError(f"no module for target {target!r}")
+
+
+def with_keep(result, keep):
+    """Apply keep: True -> the whole result stays a Handle; (i, ...) -> those tuple elements do."""
+    if keep is True:
+        return _Keep(result)
+    if not keep:
+        return result
+    if type(keep) not in (list, tuple) or not all(type(i) is int for i in keep):
+        raise _RequestError("keep must be True or a tuple of ints")
+    if type(result) not in (tuple, list):
+        raise TypeError(f"expected a tuple result to keep elements {keep}, got {type(result).__name__}")
+    items = list(result)
+    for i in keep:
+        if not -len(items) <= i < len(items):
+            raise IndexError(f"cannot keep element {i} of a result of length {len(items)}")
+        items[i] = _Keep(items[i])
+    return tuple(items) if type(result) is tuple else items
+
+
+def set_path(obj, path: list, value) -> None:
+    """obj.<p0>[p1]...: a step into a dict, list or ndarray is an item, into anything else an attribute."""
+    if type(path) is not list or not path:
+        raise _RequestError("setitem needs a non-empty path")
+
+    def is_container(o):
+        return isinstance(o, (dict, list, np.ndarray))
+
+    for key in path[:-1]:
+        obj = obj[key] if is_container(obj) else getattr(obj, key)
+    if is_container(obj):
+        obj[path[-1]] = value
+    else:
+        setattr(obj, path[-1], value)
+
+
+def get_path(obj, name: str):
+    for attr in name.split("."):
+        obj = getattr(obj, attr)
+    return obj
+
+
+def run_op(op: str, req: dict):
+    """Execute one request -> the value to send back (may contain _Keep markers)."""
+    args, kwargs = tuple(req.get("args", ())), req.get("kwargs", {})
+    keep = req.get("keep")
+    if op == "call":
+        return with_keep(resolve(req["target"])(*args, **kwargs), keep)
+    if op == "new":
+        return _Keep(resolve(req["target"])(*args, **kwargs))
+    if op == "call_method":
+        return with_keep(getattr(req["obj"], req["name"])(*args, **kwargs), keep)
+    if op == "getattr":
+        return get_path(req["obj"], req["name"])
+    if op == "setattr":
+        setattr(req["obj"], req["name"], req["value"])
+        return None
+    if op == "setitem":
+        set_path(req["obj"], req["path"], req["value"])
+        return None
+    if op == "fetch":
+        return req["obj"]
+    if op == "put":
+        return _Keep(req["value"])
+    if op == "seed":
+        np.random.seed(req["seed"])
+        random.seed(req["seed"])
+        return None
+    if op == "ping":
+        return "pong"
+    raise _RequestError(f"unknown op {op!r}")
+
+
+# ------------------------------------------------------------------------------------------------ server
+
+def hello_info() -> dict:
+    """What the worker sees of its own confinement at start, before any student code is imported."""
+    names = ["AS", "CPU", "NPROC", "FSIZE", "NOFILE", "CORE"]
+    rlimits = {}
+    for name in names:
+        soft, hard = resource.getrlimit(getattr(resource, "RLIMIT_" + name))
+        rlimits[name] = [None if soft == resource.RLIM_INFINITY else soft,
+                         None if hard == resource.RLIM_INFINITY else hard]
+    return {"hello": True, "uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups(),
+            "pid": os.getpid(), "rlimits": rlimits, "python": sys.version.split()[0],
+            "numpy": np.__version__, "cwd": os.getcwd()}
+
+
+def serve(root: str, max_output: int, limits: codec.CodecLimits) -> None:
+    # The protocol moves to private descriptors (close-on-exec: child programs do not get them); fd 0
+    # reads /dev/null and fds 1/2 write into the capture, so prints cannot corrupt the protocol.
+    proto_in, proto_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    capture = Capture(max_output)
+    os.dup2(capture.fd, 1)
+    os.dup2(capture.fd, 2)
+    channel = codec.Channel(proto_in, proto_out, limits)
+    table = HandleTable()
+    if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
+        del sys.path[0]  # the harness directory is not part of the student's import path
+    channel.send(hello_info())
+
+    while True:
+        seq, response = None, None
+        try:
+            req = channel.recv(make_handle=table.get)
+            if type(req) is not dict:
+                raise _RequestError("a request must be a dict")
+            seq = req.get("seq")
+            table.check()
+            table.drop(req.get("drop", ()))
+            value = run_op(req.get("op"), req)
+            response = {"seq": seq, "value": value}
+        except codec.ChannelClosed:
+            os._exit(0)  # the trusted side is gone
+        except _HandleError as e:
+            response = {"seq": seq, "error": {"kind": "handle", "type": "StaleHandle", "message": str(e),
+                                              "traceback": ""}}
+        except (_RequestError, codec.CodecError) as e:
+            response = {"seq": seq, "error": {"kind": "request", "type": type(e).__name__,
+                                              "message": str(e)[:MAX_MESSAGE], "traceback": ""}}
+        except BaseException as e:  # noqa: BLE001 - includes SystemExit/KeyboardInterrupt from student code
+            response = {"seq": seq, "error": student_error(e, root)}
+        response["out"] = capture.take()
+        try:
+            channel.send(response, handle_id=table.add)
+        except codec.ChannelClosed:
+            os._exit(0)
+        except BaseException as e:  # noqa: BLE001 - the result is not encodable (caps, weird subclass)
+            error = {"kind": "student", "type": "EncodeError",
+                     "message": f"the result cannot be sent back: {_safe_str(e)}", "traceback": ""}
+            try:
+                channel.send({"seq": seq, "error": error, "out": response["out"]})
+            except BaseException:  # noqa: BLE001
+                os._exit(3)
+
+
+def main(argv: list[str]) -> None:
+    root = "/sandbox/submission"
+    max_output = MAX_OUTPUT
+    limits = codec.DEFAULT_LIMITS
+    it = iter(argv)
+    for arg in it:
+        if arg == "--root":
+            root = next(it)
+        elif arg == "--max-output":
+            max_output = int(next(it))
+        elif arg == "--max-frame":
+            frame = int(next(it))
+            limits = codec.CodecLimits(max_frame_bytes=frame, max_array_bytes=frame)
+    serve(root, max_output, limits)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
