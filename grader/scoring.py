@@ -1,0 +1,127 @@
+"""Test outcomes -> tests -> questions -> a Gradescope ``results.json`` (pydantic models).
+
+A test earns its points (from the manifest) when it passed, else zero: there is no other way to score.
+A test the suites did not report (a grading problem, an archive that could not be opened) is failed with
+the reason. The file follows the Gradescope autograder specification: top-level ``score``,
+``execution_time``, ``output``, ``visibility``, ``stdout_visibility``, ``tests`` (each ``name``, ``number``
+such as ``"1.3"``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``) and ``extra_data``
+(``max_score``, ``questions[]`` with ``id``, ``title``, ``score``, ``max_score``; ``assignment``;
+``sandbox``; ``submission`` problems; ``grader_errors``).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+
+
+class TestResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    number: str
+    score: float
+    max_score: float
+    status: Literal["passed", "failed"]
+    output: str = ""
+    visibility: Visibility = "visible"
+    extra_data: dict[str, Any] = Field(default_factory=dict)
+
+
+class QuestionScore(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str
+    score: float
+    max_score: float
+
+
+class ExtraData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    assignment: str
+    max_score: float
+    questions: list[QuestionScore]
+    sandbox: dict[str, Any] = Field(default_factory=dict)
+    submission: dict[str, Any] = Field(default_factory=dict)
+    grader_errors: list[dict[str, str]] = Field(default_factory=list)
+    timing: dict[str, float] = Field(default_factory=dict)
+
+
+class Results(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: float
+    execution_time: float
+    output: str
+    visibility: Visibility = "visible"
+    stdout_visibility: Visibility = "hidden"
+    tests: list[TestResult]
+    extra_data: ExtraData
+
+    def write(self, path: Path) -> None:
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+    def question_table(self) -> str:
+        """A per-question text table (for the terminal)."""
+        rows = [f"{'question':<10}{'title':<40}{'score':>14}"]
+        for q in self.extra_data.questions:
+            rows.append(f"{q.id:<10}{q.title[:38]:<40}{q.score:>7g} / {q.max_score:<5g}")
+        rows.append(f"{'total':<50}{self.score:>7g} / {self.extra_data.max_score:<5g}")
+        return "\n".join(rows)
+
+
+def _r(x: float) -> float:
+    return round(float(x), 4)
+
+
+def build_results(assignment, outcomes: dict[tuple[str, str], Any], *, problems: list[str], notes: list[str],
+                  sandbox_info: dict, submission: dict, execution_time: float, timing: dict | None = None,
+                  not_run_reason: str = "Not graded: this test did not run.") -> Results:
+    """Assemble the results. ``outcomes``: ``{(suite module, test name): Outcome}`` (see suites.plugin)."""
+    tests: list[TestResult] = []
+    questions: list[QuestionScore] = []
+    errors: list[dict[str, str]] = []
+    for q in assignment.questions:
+        q_score = 0.0
+        for i, (name, points) in enumerate(q.tests.items(), start=1):
+            o = outcomes.get((q.module, name))
+            passed = bool(o is not None and o.passed)
+            output = (o.output if o is not None else not_run_reason) if not passed else ""
+            score = float(points) if passed else 0.0
+            q_score += score
+            if o is not None and getattr(o, "grader_error", None):
+                errors.append({"test": f"{q.id} {name}", "error": o.grader_error})
+            tests.append(TestResult(
+                name=f"{q.id} {q.title}: {name}", number=f"{q.number}.{i}", score=_r(score), max_score=_r(points),
+                status="passed" if passed else "failed", output=output,
+                extra_data={"question": q.id, "test": name},
+            ))
+        questions.append(QuestionScore(id=q.id, title=q.title, score=_r(q_score), max_score=_r(q.max_score)))
+    total = sum(q.score for q in questions)
+    lines = []
+    if problems:
+        lines.append("Problems with the submission:")
+        lines += [f"- {p}" for p in problems]
+    if notes:
+        lines.append("Notes:")
+        lines += [f"- {n}" for n in notes]
+    if not sandbox_info.get("sandboxed", False):
+        lines.append("WARNING: this submission was graded WITHOUT a sandbox (--no-sandbox).")
+    lines.append(f"Score: {total:g} / {assignment.max_score:g}")
+    for q in questions:
+        lines.append(f"  {q.id} {q.title}: {q.score:g} / {q.max_score:g}")
+    return Results(
+        score=_r(total), execution_time=_r(execution_time), output="\n".join(lines), tests=tests,
+        extra_data=ExtraData(assignment=assignment.name, max_score=_r(assignment.max_score), questions=questions,
+                             sandbox=json.loads(json.dumps(sandbox_info, default=str)),
+                             submission=submission, grader_errors=errors, timing=timing or {}),
+    )

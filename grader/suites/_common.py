@@ -1,0 +1,120 @@
+"""Helpers shared by the suites: calling the student's code and validating what comes back.
+
+Every helper takes the ``sb`` fixture (a Sandbox, or the plugin's guarded view of it) and validates
+each result with ``grader.checks`` before using it, so a malformed result fails the test with a clear
+message instead of breaking the suite.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from grader import checks
+from grader.sandbox.proxy import StudentError
+
+PKG = "cs231n"
+
+
+def target(module: str, name: str) -> str:
+    """``target('layers', 'affine_forward')`` -> ``'cs231n.layers.affine_forward'``."""
+    return f"{PKG}.{module}.{name}"
+
+
+def forward(sb, module: str, name: str, *args, **kwargs) -> tuple[Any, Any]:
+    """Call a forward function ``(out, cache)``; the cache stays in the sandbox as a Handle."""
+    try:
+        result = sb.call(target(module, name), *args, keep=(1,), **kwargs)
+    except StudentError as exc:
+        # The worker could not keep element 1: the result is not a tuple of at least 2 values.
+        if exc.exc_type in ("TypeError", "IndexError") and "keep element" in exc.message \
+                and "Traceback" not in exc.traceback:
+            checks.fail(f"{name} should return a tuple (out, cache)")
+        raise
+    out, cache = checks.sequence(result, 2, f"{name}(...)")
+    return out, cache
+
+
+def call(sb, module: str, name: str, *args, n: int | None = None, **kwargs) -> Any:
+    """Call a function; with ``n`` the result must be a tuple of ``n`` values."""
+    result = sb.call(target(module, name), *args, **kwargs)
+    if n is not None:
+        return checks.sequence(result, n, f"{name}(...)")
+    return result
+
+
+def new_model(sb, cls: str, rng_seed: int, **kwargs):
+    """Construct ``cs231n.<cls>`` with the worker's RNG seeded with ``rng_seed`` first.
+
+    A ``dtype`` keyword is sent by name (``'float64'``): NumPy type objects are not plain data."""
+    if "dtype" in kwargs:
+        kwargs["dtype"] = np.dtype(kwargs["dtype"]).name
+    sb.seed(rng_seed)
+    return sb.new(f"{PKG}.{cls}", **kwargs)
+
+
+def set_params(sb, model, params: dict[str, np.ndarray]) -> None:
+    """``model.params[k] = v`` for each entry, as the notebooks do (one ``dict.update`` round trip when
+    ``model.params`` is a dict, else one ``setitem`` per entry)."""
+    values = {k: np.array(v, copy=True) for k, v in params.items()}
+    handle = sb.call("builtins.getattr", model, "params", keep=True)
+    try:
+        sb.call_method(handle, "update", values)
+    except StudentError:
+        for k, v in values.items():
+            sb.setitem(model, ("params", k), v)
+
+
+def scores(sb, model, X: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    return checks.array(sb.call_method(model, "loss", X), "scores = model.loss(X)", shape=shape)
+
+
+def loss_and_grads(sb, model, X: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+    """``loss, grads = model.loss(X, y)``, checked to be a pair (values validated by the caller)."""
+    return checks.sequence(sb.call_method(model, "loss", X, y), 2, "model.loss(X, y)")
+
+
+def check_model_loss(sb, model, case, keys, reg: float, tag: str, hint, weights: Sequence[str],
+                     loss_tol: float = 1e-8, grad_tol: float = 1e-7) -> None:
+    """Set ``model.reg``, compare ``loss`` and every gradient with the reference (``tag``: '0' or 'reg')."""
+    sb.setattr(model, "reg", reg)
+    loss, grads = loss_and_grads(sb, model, case["X"], case["y"])
+    params = {k: case[k] for k in keys}
+    h = hint.l2_regularization(loss, case["loss_0"], case["loss_reg"], case["reg"], params, list(weights)) \
+        if tag == "reg" else None
+    checks.close_scalar(loss, case[f"loss_{tag}"], "loss", loss_tol, hint=h)
+    checks.mapping(grads, "grads", keys, exact=True)
+    for k in keys:
+        gh = None
+        if tag == "reg" and k in weights:
+            gh = hint.reg_gradient(grads[k], case[f"grad_reg_{k}"], case[f"grad_0_{k}"], reg, case[k])
+        checks.close(grads[k], case[f"grad_{tag}_{k}"], f"grads[{k!r}]", grad_tol, hint=gh)
+
+
+def init_stats(params: Any, case, weight_scale: float, name: str = "model.params", dtype=None,
+               rel_tol: float = 0.1) -> None:
+    """Validate freshly initialised parameters against the reference's (``case``: shapes and statistics of
+    the reference model built with the same arguments): exact keys and shapes, dtype, weight standard
+    deviation within ``rel_tol`` (or 5 standard errors, if larger) of ``weight_scale``, mean about zero, biases zero, gamma one / beta zero."""
+    keys = [k[len("shape_"):] for k in case.expected if k.startswith("shape_")]
+    checks.mapping(params, name, keys, exact=True)
+    for k in keys:
+        shape = tuple(int(d) for d in case[f"shape_{k}"])
+        if type(params[k]) is np.ndarray and dtype is not None and params[k].dtype != np.dtype(dtype):
+            checks.fail(f"{name}[{k!r}]: expected dtype {np.dtype(dtype)}, got {params[k].dtype}")
+        arr = checks.array(params[k], f"{name}[{k!r}]", shape=shape)
+        if k.startswith("W"):
+            std, mean = float(arr.std()), float(arr.mean())
+            # 5 standard errors of a sample std (about 1/sqrt(2n) relative), at least rel_tol.
+            tol = max(rel_tol, 5.0 / np.sqrt(2.0 * arr.size))
+            if not abs(std - weight_scale) <= tol * weight_scale:
+                checks.fail(f"{name}[{k!r}]: the standard deviation of the initial weights should be "
+                            f"weight_scale; it is {std / weight_scale:.3g} times weight_scale")
+            if not abs(mean) <= 5 * weight_scale / np.sqrt(arr.size):
+                checks.fail(f"{name}[{k!r}]: the initial weights should have mean zero")
+        elif k.startswith("b") or k.startswith("beta"):
+            if not np.all(arr == 0):
+                checks.fail(f"{name}[{k!r}]: should be initialised to zeros")
+        elif k.startswith("gamma"):
+            if not np.all(arr == 1):
+                checks.fail(f"{name}[{k!r}]: should be initialised to ones")

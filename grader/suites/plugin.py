@@ -1,0 +1,274 @@
+"""The pytest plugin that runs the hidden suites against one submission (trusted side).
+
+``grader.grade`` builds a :class:`SuitePlugin` and calls ``pytest.main(..., plugins=[plugin])``. The
+plugin provides the fixtures the suites use and records one :class:`Outcome` per test:
+
+- ``sb``: a :class:`GuardedSandbox` around the submission's Sandbox: the same API, but every call gets
+  ``timeout = min(requested or limits.call_timeout, time left for the whole submission)``, and once the
+  total time is spent every call fails at once;
+- ``ref`` (``grader.references.References``), ``hint`` (``grader.hints``), ``limits``, ``seed``,
+  ``assignment`` and ``submission`` (a :class:`SubmissionInfo`).
+
+A test fails, without costing the other tests anything, when a check fails (``CheckFailure``), when the
+student's code raises (``StudentError``), runs too long (``StudentTimeout``) or kills its worker
+(``SandboxCrash``) - the sandbox starts a fresh worker for the next test. Before a test runs, the plugin
+refuses it (zero, with the reason) when a graded file it uses (``@pytest.mark.files``) is missing from the
+submission or could not be imported, or when the time for the whole submission is spent. Any other
+exception is a grader error: the test scores zero and the error is reported separately.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from grader import hints
+from grader.checks import CheckFailure
+from grader.sandbox.proxy import SandboxCrash, StaleHandle, StudentError, StudentTimeout
+
+MAX_MESSAGE = 600
+MAX_TRACEBACK = 3000
+
+
+class OutOfTime(Exception):
+    """The total time of the submission is spent."""
+
+
+class NotGraded(Exception):
+    """The test cannot be graded (a file it uses is missing or does not import)."""
+
+
+@dataclass
+class SubmissionInfo:
+    """What the suites may know about the upload (trusted paths, never student code)."""
+
+    best_model: Path | None = None
+    substituted: dict[str, str] = field(default_factory=dict)   # graded file -> why it is not the student's
+    broken: dict[str, str] = field(default_factory=dict)        # graded file -> why it does not import
+
+
+@dataclass
+class Outcome:
+    module: str
+    name: str
+    passed: bool
+    output: str
+    duration: float
+    grader_error: str | None = None
+
+
+class GuardedSandbox:
+    """The Sandbox API with the plugin's time budget applied to every call."""
+
+    def __init__(self, sandbox, plugin: "SuitePlugin"):
+        self._sb = sandbox
+        self._plugin = plugin
+
+    def _timeout(self, requested: float | None) -> float:
+        left = self._plugin.time_left()
+        if left <= 0:
+            raise OutOfTime()
+        wanted = self._plugin._limits.call_timeout if requested is None else float(requested)
+        return max(0.05, min(wanted, left))
+
+    def call(self, target, /, *args, keep=(), timeout=None, **kwargs):
+        return self._sb.call(target, *args, keep=keep, timeout=self._timeout(timeout), **kwargs)
+
+    def new(self, target, /, *args, timeout=None, **kwargs):
+        return self._sb.new(target, *args, timeout=self._timeout(timeout), **kwargs)
+
+    def call_method(self, obj, name, /, *args, keep=(), timeout=None, **kwargs):
+        return self._sb.call_method(obj, name, *args, keep=keep, timeout=self._timeout(timeout), **kwargs)
+
+    def getattr(self, obj, name, *, timeout=None):
+        return self._sb.getattr(obj, name, timeout=self._timeout(timeout))
+
+    def setattr(self, obj, name, value, *, timeout=None):
+        return self._sb.setattr(obj, name, value, timeout=self._timeout(timeout))
+
+    def setitem(self, obj, path, value, *, timeout=None):
+        return self._sb.setitem(obj, path, value, timeout=self._timeout(timeout))
+
+    def fetch(self, obj, *, timeout=None):
+        return self._sb.fetch(obj, timeout=self._timeout(timeout))
+
+    def put(self, value, *, timeout=None):
+        return self._sb.put(value, timeout=self._timeout(timeout))
+
+    def seed(self, seed, *, timeout=None):
+        return self._sb.seed(seed, timeout=self._timeout(timeout))
+
+
+def _clip(text: str, n: int) -> str:
+    text = text if isinstance(text, str) else ""
+    return text if len(text) <= n else text[: n - 20] + " [... truncated]"
+
+
+def feedback(exc: BaseException, limits) -> tuple[str, str | None]:
+    """``(student-facing text, grader error or None)`` for an exception that ended a test."""
+    if isinstance(exc, CheckFailure):
+        return str(exc), None
+    if isinstance(exc, StudentError):
+        text = f"Your code raised {exc.exc_type}: {_clip(exc.message, MAX_MESSAGE)}"
+        tb = (exc.traceback or "").strip()
+        if tb.startswith("Traceback"):
+            text += "\n" + _clip(tb, MAX_TRACEBACK)
+        return text, None
+    if isinstance(exc, StudentTimeout):
+        return ("Your code did not finish in time and was stopped "
+                f"({_clip(str(exc), MAX_MESSAGE)}). Look for an infinite loop or very slow code."), None
+    if isinstance(exc, (SandboxCrash, StaleHandle)):
+        return ("The process running your code died during this test (for example os._exit, a crash in "
+                f"native code, or running out of memory): {_clip(str(exc), MAX_MESSAGE)}"), None
+    if isinstance(exc, OutOfTime):
+        return (f"Not graded: the time limit for all code questions together ({limits.total_time:g} s) was "
+                "used up before this test ran (earlier tests timed out or ran very slowly)."), None
+    if isinstance(exc, NotGraded):
+        return str(exc), None
+    if isinstance(exc, AssertionError):
+        return f"Check failed: {_clip(str(exc), MAX_MESSAGE)}", None
+    detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return ("The grader could not check this test (internal grader error); it scores zero and the course "
+            "staff has been notified."), _clip(detail, 8000)
+
+
+class SuitePlugin:
+    """Fixtures and outcome recording for one grading session (see the module doc)."""
+
+    def __init__(self, *, sandbox, refs, assignment, submission: SubmissionInfo, started: float | None = None,
+                 prepare=None):
+        # Private names: the public ones are the fixtures below (pytest reads the plugin's attributes).
+        self._sandbox = sandbox
+        self._refs = refs
+        self._assignment = assignment
+        self._limits = assignment.limits
+        self._submission = submission
+        self.started = time.monotonic() if started is None else started
+        self.outcomes: dict[tuple[str, str], Outcome] = {}
+        self.collected: list[tuple[str, str]] = []
+        self.collection_errors: list[str] = []
+        self._guarded = GuardedSandbox(sandbox, self) if sandbox is not None else None
+        self._exc: dict[str, BaseException] = {}
+        self._prepare = prepare          # called before the first test using `sb`: wait for it, probe imports
+        self.prepare_error: BaseException | None = None
+
+    def time_left(self) -> float:
+        return self._limits.total_time - (time.monotonic() - self.started)
+
+    # ------------------------------------------------------------------------------------ hooks
+    @staticmethod
+    def key(item) -> tuple[str, str]:
+        return Path(str(item.fspath)).stem, item.name
+
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "files(*paths): graded files of cs231n/ the test exercises")
+        config.stash[PLUGIN_KEY] = self
+
+    def guarded_sandbox(self) -> GuardedSandbox:
+        if self._guarded is None:
+            raise NotGraded("Not graded: the submission has no cs231n package to run.")
+        return self._guarded
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext[-3000:]}")
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        order = {}
+        for qi, q in enumerate(self._assignment.questions):
+            for ti, name in enumerate(q.tests):
+                order[(q.module, name)] = (qi, ti)
+        # Tests that never touch the sandbox (Q7) run first, while the worker is still starting.
+        items.sort(key=lambda it: ("sb" in it.fixturenames, order.get(self.key(it), (len(order), 0))))
+        self.collected = [self.key(it) for it in items]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item):
+        if self._prepare is not None and "sb" in item.fixturenames:
+            prepare, self._prepare = self._prepare, None
+            try:
+                prepare()     # wait for the sandbox worker, probe the imports (once)
+            except Exception as exc:  # noqa: BLE001 - a grader error: stop the session, re-raised by the caller
+                self.prepare_error = exc
+                item.session.shouldstop = "the sandbox could not start"
+                raise NotGraded("Not graded: the grader could not start the sandbox.") from None
+        marker = item.get_closest_marker("files")
+        files = marker.args if marker is not None else ()
+        for f in files:
+            if f in self._submission.substituted:
+                raise NotGraded(f"Not graded: cs231n/{f} {self._submission.substituted[f]}.")
+        for f in files:
+            if f in self._submission.broken:
+                raise NotGraded(f"Not graded: cs231n/{f} could not be imported.\n{self._submission.broken[f]}")
+        if self.time_left() <= 0:
+            raise OutOfTime()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        key = self.key(item)
+        if call.excinfo is not None and report.failed:
+            self._exc.setdefault(item.nodeid, call.excinfo.value)
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            exc = self._exc.pop(item.nodeid, None)
+            if report.passed:
+                self.outcomes[key] = Outcome(key[0], key[1], True, "", call.duration)
+            else:
+                text, error = feedback(exc, self._limits) if exc is not None else ("Failed.", None)
+                self.outcomes[key] = Outcome(key[0], key[1], False, text, call.duration, error)
+        elif report.when == "teardown" and report.failed and key in self.outcomes:
+            exc = self._exc.pop(item.nodeid, None)
+            text, error = feedback(exc, self._limits) if exc is not None else ("Failed.", None)
+            previous = self.outcomes[key]
+            self.outcomes[key] = Outcome(key[0], key[1], False, text, previous.duration, error)
+
+
+# ---------------------------------------------------------------------------------------------- fixtures
+# Module-level fixtures (this module is registered as a plugin next to the SuitePlugin instance).
+PLUGIN_KEY = pytest.StashKey[SuitePlugin]()
+
+
+def _plugin(request) -> SuitePlugin:
+    return request.config.stash[PLUGIN_KEY]
+
+
+@pytest.fixture(scope="session")
+def sb(request):
+    """The submission's sandbox (guarded: time budget per call)."""
+    return _plugin(request).guarded_sandbox()
+
+
+@pytest.fixture(scope="session")
+def ref(request):
+    """``ref('Q1/affine_forward')`` -> the case's inputs and expected values (trusted)."""
+    return _plugin(request)._refs
+
+
+@pytest.fixture(scope="session")
+def hint():
+    """The known-mistake detectors (``grader.hints``)."""
+    return hints
+
+
+@pytest.fixture(scope="session")
+def limits(request):
+    return _plugin(request)._limits
+
+
+@pytest.fixture(scope="session")
+def seed(request):
+    return _plugin(request)._assignment.seed
+
+
+@pytest.fixture(scope="session")
+def assignment(request):
+    return _plugin(request)._assignment
+
+
+@pytest.fixture(scope="session")
+def submission(request):
+    return _plugin(request)._submission

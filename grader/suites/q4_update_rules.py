@@ -1,0 +1,56 @@
+"""Q4: update rules (optim.py): SGD with momentum, RMSProp and Adam, over several chained steps.
+
+Each rule runs 3 steps; the config it returns is fed into the next step, as the Solver does, so the
+state it keeps (velocity, cache, m, v, t) is checked as well as the weights.
+"""
+import numpy as np
+import pytest
+
+from grader import checks
+from grader.suites._common import call
+
+pytestmark = pytest.mark.files("optim.py")
+
+TOL = 1e-8
+
+
+def _run(sb, ref, hint, rule: str, case: str, config: dict, state: tuple[str, ...], hint_fn=None):
+    c = ref(f"Q4/{case}")
+    w = c["w"]
+    for step in range(c["dw"].shape[0]):
+        sent = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for k, v in config.items()}
+        next_w, config = call(sb, "optim", rule, w, c["dw"][step], sent, n=2)
+        where = f"step {step + 1}"
+        h = hint_fn(next_w, w, c["dw"][step], sent) if hint_fn is not None and step == 0 else None
+        checks.close(next_w, c["next_w"][step], f"next_w ({where})", TOL, hint=h)
+        checks.mapping(config, f"config ({where})", state)
+        for k in state:
+            if k == "t":
+                t = checks.integer(config["t"], f"config['t'] ({where})")
+                if t != int(c["t_after"][step]):
+                    checks.fail(f"config['t'] ({where}): expected the step counter to be incremented once per call",
+                                hint="Adam's t counts the updates: increment it once per call, before using it")
+            else:
+                h = hint.momentum_velocity(config[k], c[f"{k}_after"][step]) if k == "velocity" else None
+                checks.close(config[k], c[f"{k}_after"][step], f"config[{k!r}] ({where})", TOL, hint=h)
+        w = checks.array(next_w, "next_w")
+
+
+def test_sgd_momentum(sb, ref, hint):
+    _run(sb, ref, hint, "sgd_momentum", "sgd_momentum", {"learning_rate": 0.02, "momentum": 0.8}, ("velocity",))
+
+
+def test_rmsprop(sb, ref, hint):
+    c = ref("Q4/rmsprop")
+    _run(sb, ref, hint, "rmsprop", "rmsprop", {"learning_rate": 0.01, "decay_rate": 0.95, "cache": c["cache"]},
+         ("cache",), hint.rmsprop_next_w)
+
+
+def test_adam(sb, ref, hint):
+    c = ref("Q4/adam")
+    config = {"learning_rate": 0.02, "beta1": 0.85, "beta2": 0.99, "m": c["m"], "v": c["v"], "t": 7}
+    _run(sb, ref, hint, "adam", "adam", config, ("m", "v", "t"), hint.adam_next_w)
+
+
+def test_adam_default_state(sb, ref, hint):
+    _run(sb, ref, hint, "adam", "adam_fresh", {"learning_rate": 0.01}, ("m", "v", "t"), hint.adam_next_w)
