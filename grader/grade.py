@@ -49,12 +49,14 @@ def module_of(graded_file: str, package: str = "cs231n") -> str:
 
 
 def default_sandbox_factory(sandboxed: bool) -> Callable:
+    """Each submission's sandbox runs under a uid of its own (``uid=None``: one from the launcher's pool), so
+    the process limit of one submission (a fork bomb) cannot starve grades running beside it."""
     from grader.sandbox.proxy import Limits, Sandbox
 
     def make(package_dir: Path, limits) -> object:
         return Sandbox(package_dir, sandboxed=sandboxed,
                        limits=Limits(timeout=limits.call_timeout, start_timeout=max(30.0, limits.startup_timeout),
-                                     memory_mb=limits.memory_mb))
+                                     memory_mb=limits.memory_mb, uid=None))
     return make
 
 

@@ -16,6 +16,7 @@ import sys
 import textwrap
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -260,16 +261,30 @@ def _hostile_submission(tmp_path: Path, name: str, code: str) -> Path:
     return sub
 
 
-@pytest.mark.parametrize("name", sorted(ATTACKS))
-def test_hostile_submission_earns_nothing(name, tmp_path, listener):
-    code, bound = ATTACKS[name]
-    code = code.replace("PORT", str(listener.port))
-    sub = _hostile_submission(tmp_path, name, code)
-    out = tmp_path / "results.json"
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, listener):
+    """Grade every hostile submission, four at a time (each grade runs under a sandbox uid of its own, so
+    they cannot starve each other's process limits) -> {name: (CompletedProcess, seconds, results path)}."""
     before = sorted(p.name for p in ROOT.iterdir())
 
-    proc, elapsed = _grade(sub, out, bound)
+    def run(name):
+        tmp = tmp_path_factory.mktemp(name)
+        code, bound = ATTACKS[name]
+        sub = _hostile_submission(tmp, name, code.replace("PORT", str(listener.port)))
+        out = tmp / "results.json"
+        proc, elapsed = _grade(sub, out, bound)
+        return name, (proc, elapsed, out)
 
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        graded = dict(pool.map(run, sorted(ATTACKS)))
+    graded["_repo_listing"] = (before, sorted(p.name for p in ROOT.iterdir()))
+    return graded
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_hostile_submission_earns_nothing(name, corpus, listener):
+    proc, elapsed, out = corpus[name]
+    bound = ATTACKS[name][1]
     assert proc.returncode == 0, f"grader error on {name}: {proc.stderr[-2000:]}"
     results = json.loads(out.read_text())
     earned = [(t["name"], t["score"]) for t in results["tests"] if t["score"] > 0]
@@ -278,12 +293,16 @@ def test_hostile_submission_earns_nothing(name, tmp_path, listener):
     assert all(q["score"] == 0 for q in results["extra_data"]["questions"])
     assert elapsed < bound, f"{name} took {elapsed:.0f}s (bound {bound}s)"
     assert listener.received == [], f"{name} reached the network: {listener.received}"
-    assert sorted(p.name for p in ROOT.iterdir()) == before, "the submission wrote into the repository"
     assert '"score": 100.0, "tests"' not in proc.stdout, "the submission's output reached the grader's output"
 
 
-def test_grader_still_grades_solutions_after_the_corpus(tmp_path):
-    """Run last (alphabetical order within the module is not relied on: it is simply independent)."""
+def test_the_corpus_wrote_nothing_into_the_repository(corpus):
+    before, after = corpus["_repo_listing"]
+    assert after == before
+
+
+def test_grader_still_grades_solutions_after_the_corpus(corpus, tmp_path):
+    """After the whole corpus (the fixture has graded it), the next submission is graded normally."""
     out = tmp_path / "results.json"
     proc, _ = _grade(ROOT / "solutions", out, 120)
     assert proc.returncode == 0, proc.stderr[-2000:]
