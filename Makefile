@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := bubblewrap dataset-fashion-mnist redis-server postgresql chromium python3-venv python3-dev
+APT_PACKAGES := bubblewrap dataset-fashion-mnist redis-server postgresql chromium python3-venv python3-dev docker-compose
 export OPENBLAS_NUM_THREADS := 1
 
 .PHONY: setup system-packages serve test bench
@@ -29,7 +29,8 @@ serve: setup
 	$(PY) -m api serve --host 127.0.0.1 --port $${PORT:-8000}
 
 test: setup
-	$(PY) -m pytest -q --durations=15
+	$(PY) -m grader selftest
+	$(PY) -m pytest -q --durations=25
 
 bench: setup
 	$(PY) -m pip install -q torch==2.13.0

@@ -1,0 +1,103 @@
+"""The distributed queue: Redis + RQ workers (``python -m api worker --queue rq``), on any machine.
+
+Redis only carries the message "grade submission <id>"; the database stays the record of the job. An RQ
+job runs ``api.jobs.rq_grade(id)``, which claims the submission in the database exactly like a local
+worker does, so a duplicate message is harmless (the second claim finds it taken and skips).
+
+The service keeps Redis and the database consistent (``RQQueue.sync``, run by the dispatcher's
+maintenance thread): it enqueues submissions that never reached Redis (Redis down at upload time, or a
+submission put back by the reaper) and re-enqueues those whose RQ job vanished or failed.
+Workers are ``SimpleWorker``s (no fork per job): the grade already runs in its own child process, and a
+worker killed mid-grade takes that child with it, so the lease expires and the job is re-queued.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.job import Job, JobStatus
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..models import Submission, utcnow
+from ..settings import Settings
+
+log = logging.getLogger("api.queue.rq")
+
+STALE_AFTER = timedelta(seconds=30)     # a queued submission this old gets its RQ job checked
+
+
+def new_job_id() -> str:
+    return f"grade-{secrets.token_hex(8)}"
+
+
+class RQQueue:
+    """Enqueueing side (in the service)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+        self.queue = Queue(settings.rq_queue_name, connection=self.redis)
+
+    def enqueue(self, submission_id: int, job_id: str) -> None:
+        self.queue.enqueue("api.jobs.rq_grade", submission_id, job_id=job_id,
+                           job_timeout=int(self.settings.job_timeout + 120), result_ttl=3600,
+                           failure_ttl=7 * 24 * 3600, description=f"grade submission {submission_id}")
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.redis.ping())
+        except Exception:
+            return False
+
+    def _hand_over(self, sessions: sessionmaker[Session], submission_id: int) -> None:
+        job_id = new_job_id()
+        with sessions() as session:
+            marked = session.execute(
+                update(Submission).where(Submission.id == submission_id, Submission.status == "queued")
+                .values(enqueued_at=utcnow(), queue_ref=job_id)).rowcount
+            session.commit()
+        if marked:
+            try:
+                self.enqueue(submission_id, job_id)
+            except Exception:
+                with sessions() as session:
+                    session.execute(update(Submission).where(Submission.id == submission_id,
+                                                             Submission.queue_ref == job_id)
+                                    .values(enqueued_at=None))
+                    session.commit()
+                raise
+
+    def sync(self, sessions: sessionmaker[Session]) -> int:
+        """Make every queued submission have a live RQ job; returns how many were (re-)enqueued."""
+        with sessions() as session:
+            rows = session.execute(select(Submission.id, Submission.enqueued_at, Submission.queue_ref)
+                                   .where(Submission.status == "queued",
+                                          or_(Submission.retry_at.is_(None), Submission.retry_at <= utcnow()))
+                                   .order_by(Submission.id)).all()
+        stale_before = utcnow() - STALE_AFTER
+        need = [r.id for r in rows if r.enqueued_at is None]
+        check = [r for r in rows if r.enqueued_at is not None and r.enqueued_at < stale_before]
+        if check:
+            jobs = Job.fetch_many([r.queue_ref for r in check], connection=self.redis)
+            for row, job in zip(check, jobs):
+                status = job.get_status(refresh=False) if job is not None else None
+                if status is None or status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED,
+                                                JobStatus.FINISHED):
+                    need.append(row.id)
+        for sid in need:
+            self._hand_over(sessions, sid)
+        if need:
+            log.info("enqueued %d submission(s) on RQ: %s", len(need), need[:20])
+        return len(need)
+
+
+def run_rq_worker(settings: Settings, burst: bool = False, name: str | None = None) -> None:
+    """Run one RQ worker on the grading queue (blocks; warm shutdown on SIGTERM)."""
+    redis = Redis.from_url(settings.redis_url)
+    queue = Queue(settings.rq_queue_name, connection=redis)
+    worker = SimpleWorker([queue], connection=redis, name=name)
+    worker.work(burst=burst, logging_level="INFO", with_scheduler=False)

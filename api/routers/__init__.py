@@ -1,0 +1,1 @@
+"""HTTP routers: submissions, assignments, gradebook (under /api/v1) and pages (/, /healthz)."""

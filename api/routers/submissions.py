@@ -1,0 +1,228 @@
+"""Submissions: upload (``POST``), poll one (``GET /{id}``), list (``GET``), and who am I (``/me``).
+
+A student sees only their own submissions -- another student's id answers 404, exactly like an id that
+does not exist -- and only the tests whose Gradescope ``visibility`` is ``visible``; hidden tests are
+counted (``hidden_tests``) but their names, scores and output never leave the server for a student.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import bindparam, func, select
+
+from ..auth import DB, CurrentUser, Principal
+from ..catalog import Catalog
+from ..errors import APIError, not_found
+from ..models import Attempt, Submission, User
+from ..schemas import (AttemptOut, ErrorOut, Me, QuestionScore, Status, SubmissionCreated, SubmissionList,
+                       SubmissionOut,
+                       SubmissionSummary, TestResult, UploadForm)
+from ..storage import check_zip, receive_upload
+from ..writer import too_many_in_flight
+
+router = APIRouter(tags=["submissions"])
+
+IN_FLIGHT = ("queued", "running")
+UPLOAD_ERRORS = {
+    400: {"model": ErrorOut, "description": "malformed multipart body"},
+    413: {"model": ErrorOut, "description": "file over the size limit (refused while streaming)"},
+    415: {"model": ErrorOut, "description": "not multipart/form-data, or the file is not a zip archive"},
+    422: {"model": ErrorOut, "description": "missing/empty file, missing or unknown assignment"},
+    429: {"model": ErrorOut, "description": "too many submissions of this student queued or running"},
+}
+
+
+def submission_url(base_url: str, submission_id: int) -> str:
+    """Absolute URL of a submission (built from the request's base URL; cheaper than url_for)."""
+    return f"{str(base_url).rstrip('/')}/api/v1/submissions/{submission_id}"
+
+
+# ------------------------------------------------------------------------------------------ upload
+
+def _check_assignment(catalog: Catalog, value: str | None) -> str:
+    if not value:
+        raise APIError(422, "missing_assignment", "missing form field 'assignment' (e.g. assignment2)")
+    if catalog.get(value) is None:
+        known = ", ".join(sorted(catalog.all())) or "none configured"
+        raise APIError(422, "unknown_assignment", f"unknown assignment '{value}' (known: {known})")
+    return value
+
+
+IN_FLIGHT_COUNT = select(func.count(Submission.id)).where(Submission.user_id == bindparam("uid"),
+                                                          Submission.status.in_(IN_FLIGHT))
+PRECHECK_ABOVE_BYTES = 1 << 20
+
+
+def _precheck_in_flight(request: Request, user: Principal) -> None:
+    """Refuse a large upload of a student who is already at the limit before reading its body."""
+    limit = request.app.state.settings.max_in_flight
+    with request.app.state.engine.connect() as conn:
+        if conn.execute(IN_FLIGHT_COUNT, {"uid": user.id}).scalar_one() >= limit:
+            raise too_many_in_flight(limit)
+
+
+def _store(request: Request, upload) -> None:
+    """Check the archive, hash it and store it at its content address (in a worker thread)."""
+    check_zip(upload)
+    request.app.state.store.save(upload)
+
+
+@router.post(
+    "/submissions", status_code=202, response_model=SubmissionCreated, responses=UPLOAD_ERRORS,
+    summary="Upload a submission archive for grading",
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+        "schema": UploadForm.model_json_schema()}}}},
+)
+async def create_submission(request: Request, user: CurrentUser):
+    """Multipart form with ``assignment`` and ``file`` (a .zip). Answers 202 at once; grading is queued.
+
+    The body is read as a stream: a file over the size limit is refused as soon as it passes the limit.
+    """
+    app = request.app
+    settings, catalog, store = app.state.settings, app.state.catalog, app.state.store
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > PRECHECK_ABOVE_BYTES:
+        await run_in_threadpool(_precheck_in_flight, request, user)     # small uploads: checked at insert
+
+    def on_field(name: str, value: str) -> None:
+        if name == "assignment":
+            _check_assignment(catalog, value)
+
+    upload = await receive_upload(request, store, settings.max_upload_bytes, on_field=on_field)
+    dispatcher = app.state.dispatcher
+    queue_ref = dispatcher.new_queue_ref()
+    try:
+        assignment = _check_assignment(catalog, upload.fields.get("assignment"))
+        await asyncio.get_running_loop().run_in_executor(app.state.upload_pool, _store, request, upload)
+    finally:
+        upload.discard()                   # no-op once the archive is stored
+    # the in-flight limit is enforced exactly here, in the same transaction as the insert (api/writer.py)
+    sub_id, created_at = await app.state.writer.add(user_id=user.id, assignment=assignment,
+                                                    filename=upload.filename, sha256=upload.sha256,
+                                                    size=upload.size, queue_ref=queue_ref)
+    if queue_ref is not None:
+        await run_in_threadpool(dispatcher.submitted, sub_id, queue_ref)
+    url = submission_url(request.base_url, sub_id)
+    body = SubmissionCreated(id=sub_id, status="queued", assignment=assignment, url=url, created_at=created_at)
+    return JSONResponse(body.model_dump(mode="json"), status_code=202, headers={"Location": url})
+
+
+# ------------------------------------------------------------------------------------------ reading
+
+def _visible_to_student(visibility: str | None) -> bool:
+    return (visibility or "visible") == "visible"
+
+
+def submission_view(catalog: Catalog, base_url: str, sub: Submission, student_name: str, instructor: bool,
+                    attempts: list[Attempt] | None = None) -> SubmissionOut:
+    """The API view of one submission for a student (visible tests only) or an instructor (everything).
+
+    Gradescope visibility: a test is shown to a student only when its ``visibility`` is ``visible`` (the
+    default); ``hidden``, ``after_due_date`` and ``after_published`` tests are counted in ``hidden_tests``
+    and nothing else of them is returned. The overall ``output`` follows ``stdout_visibility``; a results
+    file with ``visibility = hidden`` shows a student only the status.
+    """
+    history = None
+    if instructor and attempts is not None:
+        history = [AttemptOut(number=a.number, worker=a.worker, started_at=a.started_at, finished_at=a.finished_at,
+                              outcome=a.outcome, detail=a.detail) for a in attempts]
+    results = json.loads(sub.results_json) if sub.results_json else None
+    questions: list[QuestionScore] = []
+    tests: list[TestResult] = []
+    hidden = 0
+    output = None
+    whole_hidden = False
+    if isinstance(results, dict):
+        extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
+        whole_hidden = results.get("visibility") == "hidden" and not instructor
+        for q in extra.get("questions") or []:
+            if isinstance(q, dict):
+                questions.append(QuestionScore(id=str(q.get("id", "")), title=str(q.get("title", q.get("id", ""))),
+                                               score=q.get("score"), max_score=float(q.get("max_score") or 0)))
+        for t in results.get("tests") or []:
+            if not isinstance(t, dict):
+                continue
+            vis = str(t.get("visibility") or "visible")
+            if instructor or _visible_to_student(vis):
+                number = t.get("number")
+                tests.append(TestResult(name=str(t.get("name", "")), number=None if number is None else str(number),
+                                        score=t.get("score"), max_score=t.get("max_score"),
+                                        status=t.get("status"), output=t.get("output"), visibility=vis))
+            else:
+                hidden += 1
+        if instructor or _visible_to_student(results.get("stdout_visibility")):
+            output = results.get("output")
+    if not questions:
+        a = catalog.get(sub.assignment)
+        if a is not None:
+            questions = [QuestionScore(id=q.id, title=q.title, score=None, max_score=q.points) for q in a.questions]
+    queue_seconds = (sub.started_at - sub.created_at).total_seconds() if sub.started_at else None
+    grading_seconds = ((sub.finished_at - sub.started_at).total_seconds()
+                       if sub.finished_at and sub.started_at else None)
+    view = SubmissionOut(
+        id=sub.id, student=student_name, assignment=sub.assignment, status=sub.status, filename=sub.original_name,
+        size_bytes=sub.size_bytes, sha256=sub.archive_sha256, created_at=sub.created_at, started_at=sub.started_at,
+        finished_at=sub.finished_at, queue_seconds=queue_seconds, grading_seconds=grading_seconds,
+        attempts=sub.attempts, score=sub.score, max_score=sub.max_score, questions=questions, tests=tests,
+        hidden_tests=hidden, output=output, error=sub.error,
+        log_tail=sub.log_tail if instructor else None, history=history, url=submission_url(base_url, sub.id))
+    if whole_hidden:
+        view = view.model_copy(update=dict(score=None, questions=[], tests=[], hidden_tests=hidden + len(tests),
+                                           output=None))
+    return view
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut, name="get_submission",
+            responses={404: {"model": ErrorOut, "description": "no such submission (or not yours)"}})
+def get_submission(submission_id: int, request: Request, user: CurrentUser, session: DB) -> SubmissionOut:
+    """One submission with its status, timing, scores per question and the tests you may see."""
+    row = session.execute(select(Submission, User.name).join(User, Submission.user_id == User.id)
+                          .where(Submission.id == submission_id)).first()
+    if row is None or (not user.is_instructor and row.Submission.user_id != user.id):
+        raise not_found("submission")
+    attempts = None
+    if user.is_instructor:
+        attempts = list(session.scalars(select(Attempt).where(Attempt.submission_id == submission_id)
+                                        .order_by(Attempt.id)))
+    return submission_view(request.app.state.catalog, str(request.base_url), row.Submission, row.name,
+                           user.is_instructor, attempts)
+
+
+@router.get("/submissions", response_model=SubmissionList)
+def list_submissions(
+    request: Request, user: CurrentUser, session: DB,
+    student: Annotated[str | None, Query(description="instructors: only this student's submissions")] = None,
+    assignment: Annotated[str | None, Query()] = None,
+    status: Annotated[Status | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SubmissionList:
+    """Newest first. A student gets only their own; an instructor everyone's, filterable by student."""
+    query = select(Submission, User.name).join(User, Submission.user_id == User.id)
+    if not user.is_instructor:
+        query = query.where(Submission.user_id == user.id)
+    if student is not None:
+        query = query.where(User.name == student)
+    if assignment is not None:
+        query = query.where(Submission.assignment == assignment)
+    if status is not None:
+        query = query.where(Submission.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(Submission.id.desc()).limit(limit).offset(offset)).all()
+    items = [SubmissionSummary(id=s.id, student=name, assignment=s.assignment, status=s.status,
+                               filename=s.original_name, created_at=s.created_at, finished_at=s.finished_at,
+                               score=s.score, max_score=s.max_score, attempts=s.attempts,
+                               url=submission_url(request.base_url, s.id))
+             for s, name in rows]
+    return SubmissionList(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/me", response_model=Me, tags=["identity"])
+def me(user: CurrentUser) -> Me:
+    """Who the token belongs to (the web page uses it to show the instructor view)."""
+    return Me(name=user.name, role=user.role)

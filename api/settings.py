@@ -1,0 +1,101 @@
+"""Settings of the grading service, read from the environment (pydantic-settings).
+
+Every field can be set with an environment variable ``GRADER_<FIELD>`` (upper case), e.g.
+``GRADER_DATA_DIR=/srv/grader``; the database and Redis URLs also accept the conventional
+``DATABASE_URL`` and ``REDIS_URL``. The command line (``python -m api serve --data-dir ...``) overrides
+the environment. Worker processes started by the service inherit the settings through the
+environment (``Settings.to_env``), so every process of one deployment agrees on them.
+"""
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration of one deployment (API service and its workers)."""
+
+    model_config = SettingsConfigDict(env_prefix="GRADER_", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default=Path("var"), description="uploads, job logs and the default SQLite file")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "GRADER_DATABASE_URL", "database_url"),
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/grader.db",
+    )
+    queue: Literal["local", "rq"] = Field(default="local", description="local worker pool, or Redis + RQ")
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("REDIS_URL", "GRADER_REDIS_URL", "redis_url"),
+    )
+    rq_queue_name: str = "grading"
+    workers: int = Field(default=2, ge=0, description="local grading worker processes started by `serve`")
+    http_workers: int = Field(default=1, ge=1, description="HTTP processes of `serve` (>1: a supervisor starts them)")
+
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    max_in_flight: int = Field(default=5, ge=1, description="queued+running submissions allowed per student")
+
+    assignments_dir: Path = REPO_ROOT / "grader" / "assignments"
+    grader_command: str = Field(
+        default=f"{shlex.quote(sys.executable)} -m grader",
+        description="command prefix; the job appends `grade ARCHIVE --assignment A --out results.json`",
+    )
+    job_timeout: float = Field(default=900.0, gt=0, description="seconds one grade may take")
+    grader_nice: int = Field(default=5, ge=0, le=19,
+                             description="niceness of the grader processes: uploads stay quick while grading")
+    lease_seconds: float = Field(default=30.0, gt=0, description="a claim expires this long after its last heartbeat")
+    max_attempts: int = Field(default=3, ge=1, description="claims of one submission before it is marked error")
+    poll_interval: float = Field(default=0.5, gt=0, description="local workers: seconds between looks for work")
+    reaper_interval: float = Field(default=2.0, gt=0, description="seconds between scans for expired leases")
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in force (SQLite file under the data directory unless configured)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'grader.db').resolve()}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / "jobs"
+
+    @property
+    def heartbeat_interval(self) -> float:
+        return max(0.2, self.lease_seconds / 3.0)
+
+    def grader_argv(self) -> list[str]:
+        return shlex.split(self.grader_command)
+
+    def ensure_dirs(self) -> None:
+        for d in (self.data_dir, self.uploads_dir, self.jobs_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def to_env(self) -> dict[str, str]:
+        """Environment variables that reproduce these settings in a child process (every field)."""
+        env = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is not None:
+                env[f"GRADER_{name.upper()}"] = str(value.resolve() if isinstance(value, Path) else value)
+        env["DATABASE_URL"] = env["GRADER_DATABASE_URL"] = self.db_url
+        env["REDIS_URL"] = self.redis_url
+        return env
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment, with ``overrides`` (non-None values) taking precedence."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    settings = Settings(**clean)
+    settings.data_dir = Path(settings.data_dir).resolve()
+    return settings

@@ -1,0 +1,132 @@
+"""Group commit of new submissions: concurrent uploads are inserted together, in one transaction.
+
+Every accepted upload ends with one INSERT; under a burst of uploads, a transaction per upload costs more
+than the rest of the request. ``SubmissionWriter`` owns one thread that takes every pending insert at
+once (a batch) and writes them in a single transaction:
+
+1. lock: SQLite ``BEGIN IMMEDIATE`` (the database write lock); PostgreSQL ``SELECT ... FOR UPDATE`` on the
+   students' rows (serialises uploads of the same student across API processes);
+2. count each student's queued+running submissions (one grouped query);
+3. accept uploads in arrival order while a student stays within ``max_in_flight``; refuse the rest (429);
+4. insert the accepted rows (one multi-row INSERT ... RETURNING id) and commit.
+
+So the in-flight limit is exact however many uploads arrive together, and a lone upload is written at
+once (a batch of one). The request handler awaits its own result (``await writer.add(...)``).
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime as dt
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Engine
+
+from .errors import APIError
+from .models import Submission, User, utcnow
+
+log = logging.getLogger("api.writer")
+IN_FLIGHT = ("queued", "running")
+
+
+def too_many_in_flight(limit: int) -> APIError:
+    return APIError(429, "too_many_in_flight",
+                    f"you already have {limit} submission(s) queued or running; wait for one to finish",
+                    {"Retry-After": "10"})
+
+
+@dataclass
+class _Pending:
+    row: dict
+    future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
+
+
+class SubmissionWriter:
+    """One thread inserting new submissions in batches (see the module docstring)."""
+
+    def __init__(self, engine: Engine, max_in_flight: int, max_batch: int = 256):
+        self.engine = engine
+        self.max_in_flight = max_in_flight
+        self.max_batch = max_batch
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="submission-writer", daemon=True)
+        self.batches = 0
+        self.rows = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    async def add(self, *, user_id: int, assignment: str, filename: str, sha256: str, size: int,
+                  queue_ref: str | None) -> tuple[int, dt.datetime]:
+        """Insert one submission (batched with concurrent ones); returns ``(id, created_at)`` or raises 429."""
+        item = _Pending(dict(user_id=user_id, assignment=assignment, status="queued", original_name=filename,
+                             archive_sha256=sha256, size_bytes=size, attempts=0, queue_ref=queue_ref))
+        self._queue.put(item)
+        return await asyncio.wrap_future(item.future)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)          # stop after this batch
+                    break
+                batch.append(nxt)
+            try:
+                outcomes = self._write(batch)
+            except Exception as exc:               # database trouble: every upload of the batch fails
+                log.exception("writing %d submission(s) failed", len(batch))
+                outcomes = [exc] * len(batch)
+            for item, outcome in zip(batch, outcomes):
+                if isinstance(outcome, BaseException):
+                    item.future.set_exception(outcome)
+                else:
+                    item.future.set_result(outcome)
+
+    def _write(self, batch: list[_Pending]) -> list:
+        now = utcnow()
+        users = sorted({item.row["user_id"] for item in batch})
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.execute(select(User.id).where(User.id.in_(users)).order_by(User.id).with_for_update())
+            counts = dict(conn.execute(
+                select(Submission.user_id, func.count(Submission.id))
+                .where(Submission.user_id.in_(users), Submission.status.in_(IN_FLIGHT))
+                .group_by(Submission.user_id)).all())
+            outcomes: list = []
+            accepted: list[int] = []
+            for i, item in enumerate(batch):
+                uid = item.row["user_id"]
+                if counts.get(uid, 0) >= self.max_in_flight:
+                    outcomes.append(too_many_in_flight(self.max_in_flight))
+                    continue
+                counts[uid] = counts.get(uid, 0) + 1
+                accepted.append(i)
+                outcomes.append(None)
+            if accepted:
+                rows = [dict(batch[i].row, created_at=now, enqueued_at=now) for i in accepted]
+                ids = conn.execute(insert(Submission).returning(Submission.id, sort_by_parameter_order=True),
+                                   rows).scalars().all()
+                for i, new_id in zip(accepted, ids):
+                    outcomes[i] = (new_id, now)
+            conn.commit()
+        self.batches += 1
+        self.rows += len(accepted)
+        return outcomes
