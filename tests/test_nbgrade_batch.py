@@ -1,0 +1,145 @@
+"""Batch grading: a folder of zips and folders, graded in parallel subprocesses, a CSV, re-runs that skip.
+
+The real single-submission grade (``python -m grader grade``) runs for each submission; the failure-isolation
+test swaps in commands that crash or hang for some submissions (a grader process dying is exactly what
+the batch must survive) and the real grade for the others.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader import authoring, batch
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = [
+    pytest.mark.skipif(not (ROOT / "starter" / "cs231n" / "layers.py").exists(), reason="starter not generated"),
+    pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap (bwrap) is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def zips(tmp_path_factory) -> dict[str, Path]:
+    return authoring.build_zips(tmp_path_factory.mktemp("zips"))
+
+
+def code_only_copy(src_zip: Path, dest: Path) -> Path:
+    """``src_zip`` without its notebooks (keeps each grade a few seconds)."""
+    import zipfile
+
+    with zipfile.ZipFile(src_zip) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if not info.filename.endswith(".ipynb"):
+                zout.writestr(info, zin.read(info))
+    return dest
+
+
+def read_csv(path: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    with open(path, newline="") as f:
+        header = next(csv.reader(f))
+    return header, {r["submission"]: r for r in rows}
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grader.batch", *args], cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, OPENBLAS_NUM_THREADS="1"), timeout=600)
+
+
+def test_batch_grades_skips_and_forces(tmp_path, zips):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    code_only_copy(zips["solutions"], subs / "alice.zip")
+    code_only_copy(zips["starter"], subs / "bob.zip")
+    shutil.copytree(ROOT / "solutions" / "cs231n", subs / "carol" / "cs231n",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "solutions" / "best_model.npz", subs / "carol")
+    (subs / "dave.zip").write_bytes(b"this is not a zip archive")
+    (subs / "notes.txt").write_text("not a submission")
+    out = tmp_path / "out"
+
+    proc = run_cli(str(subs), "--assignment", "assignment2", "--out-dir", str(out), "--jobs", "2")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "4/4" in proc.stderr and ("sub/s" in proc.stderr or "s/sub" in proc.stderr), "tqdm: count and rate"
+    assert "4 submissions: 4 graded, 0 skipped, 0 failed" in proc.stdout
+
+    header, rows = read_csv(out / "grades.csv")
+    questions = json.loads((out / "alice" / "results.json").read_text())["extra_data"]["questions"]
+    assert header == ["submission", "status", "score", "max_score", *[q["id"] for q in questions], "seconds",
+                      "message"]
+    assert sorted(rows) == ["alice", "bob", "carol", "dave"]
+    full = rows["alice"]["max_score"]
+    assert rows["alice"]["score"] == full and rows["carol"]["score"] == full
+    assert all(rows["alice"][q["id"]] == f"{q['max_score']:g}" for q in questions)
+    assert rows["bob"]["score"] == "0" and rows["bob"]["status"] == "graded"
+    assert rows["dave"]["score"] == "0" and "could not be unpacked" in rows["dave"]["message"]
+    for name in rows:
+        assert json.loads((out / name / "results.json").read_text())["extra_data"]["assignment"] == "assignment2"
+    first = (out / "alice" / "results.json").stat().st_mtime_ns
+
+    # Re-run: nothing to do.
+    started = time.monotonic()
+    proc = run_cli(str(subs), "--assignment", "assignment2", "--out-dir", str(out), "--jobs", "2", "--no-progress")
+    assert proc.returncode == 0 and "0 graded, 4 skipped" in proc.stdout, proc.stdout + proc.stderr
+    assert time.monotonic() - started < 15
+    assert (out / "alice" / "results.json").stat().st_mtime_ns == first
+    assert read_csv(out / "grades.csv")[1]["alice"]["score"] == full, "skipped rows keep their grades"
+
+    # A changed submission is graded again, the others are not; --force grades everything.
+    code_only_copy(zips["starter"], subs / "alice.zip")
+    summary = batch.grade_batch(subs, assignment="assignment2", out_dir=out, jobs=2, progress=False)
+    assert {o.submission.name: o.status for o in summary.outcomes} == {
+        "alice": "graded", "bob": "skipped", "carol": "skipped", "dave": "skipped"}
+    assert read_csv(out / "grades.csv")[1]["alice"]["score"] == "0"
+    summary = batch.grade_batch(subs, assignment="assignment2", out_dir=out, jobs=2, progress=False, force=True)
+    assert summary.count("graded") == 4
+
+
+def test_a_crashing_or_hanging_grade_never_stops_the_batch(tmp_path, zips):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("crash", "hang", "ok"):
+        code_only_copy(zips["solutions"], subs / f"{name}.zip")
+
+    def command(sub, assignment, results_path):
+        if sub.name == "crash":
+            return [sys.executable, "-c", "import os; print('boom'); os._exit(3)"]
+        if sub.name == "hang":
+            return [sys.executable, "-c", "import time; time.sleep(600)"]
+        return batch.grade_command(sub, assignment, results_path)
+
+    out = tmp_path / "out"
+    started = time.monotonic()
+    summary = batch.grade_batch(subs, assignment="assignment2", out_dir=out, jobs=3, timeout=12, progress=False,
+                                command=command)
+    assert time.monotonic() - started < 60
+    status = {o.submission.name: o.status for o in summary.outcomes}
+    assert status == {"crash": "failed", "hang": "timeout", "ok": "graded"}
+    _, rows = read_csv(out / "grades.csv")
+    assert rows["crash"]["status"] == "failed" and "status 3" in rows["crash"]["message"]
+    assert "boom" in (out / "crash" / "grade.log").read_text()
+    assert rows["hang"]["status"] == "timeout" and rows["hang"]["score"] == ""
+    assert rows["ok"]["score"] == rows["ok"]["max_score"] != ""
+    # the failed ones are tried again by the next run, the graded one is not
+    summary = batch.grade_batch(subs, assignment="assignment2", out_dir=out, jobs=3, timeout=12, progress=False)
+    assert {o.submission.name: o.status for o in summary.outcomes} == {
+        "crash": "graded", "hang": "graded", "ok": "skipped"}
+
+
+def test_find_submissions_names(tmp_path):
+    for name in ("a.zip", "b.tar.gz", "c.tgz", "d.txt", ".hidden.zip", "a"):
+        path = tmp_path / name
+        path.mkdir() if name == "a" else path.write_bytes(b"x")
+    (tmp_path / "e").mkdir()
+    found = {s.name: s.path.name for s in batch.find_submissions(tmp_path, exclude=[tmp_path / "e"])}
+    assert found == {"a.zip": "a.zip", "a": "a", "b": "b.tar.gz", "c": "c.tgz"}
