@@ -80,7 +80,9 @@ def create_app(settings: Settings | None = None, start_workers: bool = True, sup
         version=__version__,
         summary="Upload a submission archive, get it graded in the sandbox, read the scores.",
         lifespan=lifespan,
+        docs_url=None,   # served below from the installed swagger-ui-bundle: no CDN, works offline
     )
+    _mount_offline_docs(app)
     app.state.settings = settings
     app.state.catalog = Catalog(settings.assignments_dir)
     app.state.store = ArchiveStore(settings.uploads_dir)
@@ -93,3 +95,18 @@ def create_app(settings: Settings | None = None, start_workers: bool = True, sup
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     logging.getLogger("api").setLevel(logging.INFO)
     return app
+
+
+def _mount_offline_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI from the ``swagger-ui-bundle`` package instead of a CDN."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} - API docs",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
