@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, start_workers: bool = True, sup
     )
     _mount_offline_docs(app)
     app.state.settings = settings
-    app.state.catalog = Catalog(settings.assignments_dir)
+    app.state.catalog = Catalog(settings.assignments_dir, notebooks=settings.grade_notebooks)
     app.state.store = ArchiveStore(settings.uploads_dir)
     app.state.token_cache = TokenCache(ttl=30.0)
     install_error_handlers(app)

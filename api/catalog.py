@@ -8,8 +8,9 @@ leniently so the grader's manifest format may grow without breaking the service:
 * title:     ``title`` in either place, else the id;
 * questions: ``[[questions]]`` (a list of tables) or ``[questions.<id>]`` (a table of tables), each with
              ``id`` (or the table key), ``title``/``name`` and ``points``/``max_score`` or else a
-             ``[tests]`` table of per-test points (the question is worth their sum); ``[[notebooks]]`` with
-             ``points`` > 0 count as questions too.
+             ``[tests]`` table of per-test points (the question is worth their sum);
+* notebooks: when the service grades notebooks, the ``[[notebooks]]`` points add up to one more question,
+             ``NB`` "Notebooks run to the end", as the grader reports it (``grader.notebooks``).
 
 The catalogue is re-read when a manifest file changes (mtime, looked at every 2 s), so no restart is needed.
 """
@@ -76,8 +77,13 @@ def _questions(raw) -> tuple[Question, ...]:
     return tuple(out)
 
 
-def parse_manifest(path: Path) -> Assignment:
-    """One manifest file -> Assignment (raises ValueError when it is not TOML)."""
+# The question the grader adds for the notebooks (grader/notebooks.py NOTEBOOK_QUESTION; a test checks they agree).
+NOTEBOOK_QUESTION = ("NB", "Notebooks run to the end")
+
+
+def parse_manifest(path: Path, notebooks: bool = True) -> Assignment:
+    """One manifest file -> Assignment (raises ValueError when it is not TOML). ``notebooks``: whether
+    the grades include the notebooks' question."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -92,19 +98,18 @@ def parse_manifest(path: Path) -> Assignment:
         aid = _first(data, "name", default=path.stem)
     title = _first(data, "title", default=None) or _first(head, "title", default=str(aid))
     questions = list(_questions(data.get("questions", head.get("questions"))))
-    # notebooks that carry points are graded parts too
-    for nb in data.get("notebooks") or []:
-        if isinstance(nb, dict) and _points(nb) > 0:
-            name = str(_first(nb, "id", "name", default="notebook"))
-            questions.append(Question(name, str(_first(nb, "title", default=name)), _points(nb)))
+    notebook_points = sum(_points(nb) for nb in data.get("notebooks") or [] if isinstance(nb, dict))
+    if notebooks and notebook_points > 0:
+        questions.append(Question(*NOTEBOOK_QUESTION, notebook_points))
     return Assignment(str(aid), str(title), tuple(questions))
 
 
 class Catalog:
     """The assignments of one manifests directory, re-read when a file there changes."""
 
-    def __init__(self, directory: Path, recheck_seconds: float = 2.0):
+    def __init__(self, directory: Path, recheck_seconds: float = 2.0, notebooks: bool = True):
         self.directory = Path(directory)
+        self.notebooks = notebooks
         self.recheck_seconds = recheck_seconds
         self._stamp: tuple | None = None
         self._checked = float("-inf")
@@ -127,7 +132,7 @@ class Catalog:
             items = {}
             for name, _mtime, _size in stamp:
                 try:
-                    a = parse_manifest(self.directory / name)
+                    a = parse_manifest(self.directory / name, self.notebooks)
                 except (OSError, ValueError):
                     continue
                 items[a.id] = a

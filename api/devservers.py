@@ -75,8 +75,11 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 def base_env(**extra) -> dict[str, str]:
+    """The environment of the processes started here. They grade code questions only unless the caller says
+    otherwise (a grade with the notebooks takes over a minute; the grader's own tests cover notebooks)."""
     env = dict(os.environ)
     env["OPENBLAS_NUM_THREADS"] = "1"
+    env.setdefault("GRADER_GRADE_NOTEBOOKS", "0")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
     env.update({k: str(v) for k, v in extra.items() if v is not None})
     return env

@@ -311,6 +311,8 @@ def run_grader(ctx: JobContext, c: Claim, archive: Path) -> GradeOutcome:
     workdir.mkdir(parents=True, exist_ok=True)
     out, log_path = workdir / "results.json", workdir / "grader.log"
     argv = settings.grader_argv() + ["grade", str(archive), "--assignment", c.assignment, "--out", str(out)]
+    if not settings.grade_notebooks:
+        argv.append("--no-notebooks")
     with open(log_path, "wb") as log_fh:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_fh, stderr=subprocess.STDOUT,
                                 cwd=workdir, env=grader_env(), start_new_session=True,

@@ -47,7 +47,10 @@ class Settings(BaseSettings):
         default=f"{shlex.quote(sys.executable)} -m grader",
         description="command prefix; the job appends `grade ARCHIVE --assignment A --out results.json`",
     )
-    job_timeout: float = Field(default=900.0, gt=0, description="seconds one grade may take")
+    grade_notebooks: bool = Field(default=True, description="run the submission's notebooks in the sandbox as "
+                                  "part of each grade (question NB); off: code questions only")
+    job_timeout: float = Field(default=1500.0, gt=0, description="seconds one grade may take (the manifest's "
+                               "limits allow 200 s of code checks and 1050 s of notebooks)")
     grader_nice: int = Field(default=5, ge=0, le=19,
                              description="niceness of the grader processes: uploads stay quick while grading")
     lease_seconds: float = Field(default=30.0, gt=0, description="a claim expires this long after its last heartbeat")

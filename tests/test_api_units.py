@@ -200,14 +200,18 @@ def test_manifest_reading_is_lenient(tmp_path):
     (tmp_path / "a.toml").write_text('id = "a"\ntitle = "A"\n[[questions]]\nid = "q1"\npoints = 3\n'
                                      '[[questions]]\nid = "q2"\ntitle = "Two"\n[questions.tests]\nt1 = 1\nt2 = 2.5\n')
     (tmp_path / "b.toml").write_text('[assignment]\nname = "b"\n[questions.x]\ntitle = "X"\nmax_score = 4\n'
-                                     '[[notebooks]]\nname = "NB"\npoints = 5\n'
+                                     '[[notebooks]]\nname = "FC"\npoints = 5\n'
+                                     '[[notebooks]]\nname = "Drop"\npoints = 2\n'
                                      '[[notebooks]]\nname = "free"\npoints = 0\n')
     (tmp_path / "broken.toml").write_text("this is = = not toml")
     cat = Catalog(tmp_path, recheck_seconds=0)
     assert set(cat.all()) == {"a", "b"}
     a, b = cat.get("a"), cat.get("b")
     assert [(q.id, q.title, q.points) for q in a.questions] == [("q1", "q1", 3.0), ("q2", "Two", 3.5)]
-    assert [(q.id, q.points) for q in b.questions] == [("x", 4.0), ("NB", 5.0)] and b.max_score == 9.0
+    assert [(q.id, q.title, q.points) for q in b.questions] == [
+        ("x", "X", 4.0), ("NB", "Notebooks run to the end", 7.0)] and b.max_score == 11.0
+    code_only = Catalog(tmp_path, recheck_seconds=0, notebooks=False).get("b")
+    assert [(q.id, q.points) for q in code_only.questions] == [("x", 4.0)]
     (tmp_path / "a.toml").unlink()
     assert set(cat.all()) == {"b"}                                     # re-read when files change
 
@@ -225,6 +229,12 @@ def test_the_real_manifest_agrees_with_the_grader():
     for q, t in zip(ours.questions, theirs.questions):
         assert q.points == pytest.approx(t.max_score) and q.title == t.title
     assert parse_manifest(settings.assignments_dir / "assignment2.toml").id == "assignment2"
+    # the notebooks' question: the same id, title and points as the grader reports
+    from grader.notebooks import NOTEBOOK_QUESTION
+
+    assert (ours.questions[-1].id, ours.questions[-1].title) == NOTEBOOK_QUESTION
+    assert ours.questions[-1].points == pytest.approx(theirs.notebook_points) and theirs.notebook_points > 0
+    assert len(ours.questions) == len(theirs.questions) + 1
 
 
 def test_tokens_are_stored_hashed_and_roster_import(tmp_path):
