@@ -62,6 +62,16 @@ def grading_error(actual: np.ndarray, expected: np.ndarray) -> float:
     return float(np.max(np.abs(a - e) / np.maximum(floor, np.abs(a) + np.abs(e))))
 
 
+def magnitude(err: float) -> str:
+    """An error reported to the student as an order of magnitude only (``'about 1e-03'``): the exact
+    figure would tell a little about the expected value at every upload."""
+    if not math.isfinite(err):
+        return "not finite"
+    if err <= 0:
+        return "0"
+    return f"about 1e{int(round(math.log10(err))):+03d}".replace("e+", "e")
+
+
 def scalar_error(actual: float, expected: float) -> float:
     """Relative error of two scalars (``|a - e| / max(1e-8, |a| + |e|)``)."""
     return float(abs(actual - expected) / max(1e-8, abs(actual) + abs(expected)))
@@ -153,10 +163,22 @@ def mapping(value: Any, name: str, keys: Iterable[str] | None = None, *, exact: 
         if missing:
             fail(f"{name}: missing key(s) {', '.join(repr(k) for k in missing)}")
         if exact:
-            extra = sorted(str(k) for k in value if k not in keys)
+            extra = [k for k in value if k not in keys]
             if extra:
-                fail(f"{name}: unexpected key(s) {', '.join(repr(k) for k in extra)}")
+                fail(f"{name}: unexpected key(s) {_some_keys(extra)}")
     return value
+
+
+def _some_keys(keys: list, shown: int = 5, width: int = 40) -> str:
+    """A short listing of (student-chosen) dict keys: the first few, each clipped."""
+    from grader.text import clean
+
+    def short(k) -> str:
+        text = clean(str(k) if isinstance(k, str) else repr(k))
+        return repr(text if len(text) <= width else text[:width] + "...")
+
+    listed = ", ".join(short(k) for k in sorted(keys, key=lambda k: (len(str(k)), str(k)))[:shown])
+    return listed + (f" and {len(keys) - shown} more" if len(keys) > shown else "")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -174,7 +196,7 @@ def close(value: Any, expected: np.ndarray, name: str, tol: float, hint: str | N
         raise CheckFailure(exc.message, hint) from None
     err = grading_error(actual, expected)
     if not err <= tol:
-        fail(f"{name}: relative error {err:.1e} is above the tolerance {tol:.0e}", hint)
+        fail(f"{name}: relative error {magnitude(err)} is above the tolerance {tol:.0e}", hint)
     return err
 
 
@@ -185,7 +207,7 @@ def close_scalar(value: Any, expected: float, name: str, tol: float, hint: str |
         raise CheckFailure(exc.message, hint) from None
     err = scalar_error(actual, float(expected))
     if not err <= tol:
-        fail(f"{name}: relative error {err:.1e} is above the tolerance {tol:.0e}", hint)
+        fail(f"{name}: relative error {magnitude(err)} is above the tolerance {tol:.0e}", hint)
     return err
 
 

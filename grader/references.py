@@ -15,10 +15,19 @@ The inputs are HIDDEN: other shapes, seeds and values than the public notebook c
 cannot hard-code the notebook's expected arrays. Each case draws its inputs from its own
 ``np.random.RandomState(seed)``.
 
+Stored cases are the UNSALTED ones: at grade time every case is drawn again from a seed derived from the
+submission's salt (``grader.secret``: an HMAC of the graded files under the grader's secret) and its
+expected values are computed then by the reference solution (``References.with_salt``), so inputs that
+one upload leaks through its feedback are of no use to the next. The stored files stay a regression
+guard: ``refresh-references --check`` and ``selftest`` verify that the reference solution still
+reproduces them byte for byte.
+
 Training checks (``TRAINING_CHECKS``) train a student model with the Solver inside the sandbox on a small
-Fashion-MNIST task and measure accuracy on the trusted side. Their thresholds are *calibrated*: the same
-procedure runs on the reference over ``CALIBRATION_SEEDS`` (none may fail), the threshold is the worst
-accuracy minus a margin, and it must lie well above what a linear model and an untrained model reach.
+Fashion-MNIST task and measure accuracy on the trusted side. The task varies with the salt (a salted
+choice of training images and a salted derangement of the class labels, see ``training_task``). Their
+thresholds are *calibrated*: the same procedure runs on the reference over ``CALIBRATION_SEEDS``, each
+seed on the task of its own public salt (none may fail), the threshold is the worst accuracy minus a
+margin, and it must lie well above what a linear model and an untrained model reach.
 
 The task ("sign-symmetric Fashion-MNIST"): 14x14 downsampled images scaled to [0, 1], centred with the
 training mean, each image present twice, as ``x`` and ``-x`` with the same label. A linear classifier
@@ -28,6 +37,7 @@ sandbox; the evaluation images (from the hidden split, Fashion-MNIST t10k[1000:]
 """
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import io
@@ -457,6 +467,29 @@ def _fc_dropout(ref, a):
     return _model_outputs(model, a, _fc_param_names(3), a["reg"])
 
 
+def _dropout_probe_inputs(rng):
+    """One sample through a net whose every hidden unit is active whatever the dropout mask: the input and
+    the first two weight matrices are non-negative and the hidden biases at least 0.5, so a hidden bias
+    gets an exactly zero gradient only when dropout drops its unit."""
+    sizes = [FC_DROP_DIMS["input_dim"]] + FC_DROP_DIMS["hidden_dims"] + [FC_DROP_DIMS["num_classes"]]
+    a = {"X": np.abs(_r(rng, 1, sizes[0])), "y": rng.randint(sizes[-1], size=1)}
+    for i in range(1, len(sizes)):
+        last = i == len(sizes) - 1
+        a[f"W{i}"] = _r(rng, sizes[i - 1], sizes[i], scale=0.4) if last else np.abs(_r(rng, sizes[i - 1], sizes[i], scale=0.2))
+        a[f"b{i}"] = _r(rng, sizes[i], scale=0.1) if last else 0.5 + np.abs(_r(rng, sizes[i], scale=0.3))
+    return a
+
+
+@case("Q6", "fc_dropout_probe", 1603, "one sample; hidden [6,5], D 7, C 4; X |randn|, W1, W2 |0.2*randn|, b1, b2 >= 0.5 "
+      "(every hidden unit active); W3 0.4*randn", _dropout_probe_inputs)
+def _fc_dropout_probe(ref, a):
+    model = ref.fc_net.FullyConnectedNet(dropout=1, dtype=np.float64, **FC_DROP_DIMS)
+    for k in _fc_param_names(3):
+        model.params[k] = a[k].copy()
+    loss, _ = model.loss(a["X"], a["y"])
+    return dict(scores=model.loss(a["X"]), loss_0=loss)
+
+
 # ---- Q8: convolutional networks -----------------------------------------------------------------------
 @case("Q8", "conv_forward", 1801, "x randn(3,2,7,6), w randn(4,2,3,3), b, stride 2 pad 1; "
       "x2 randn(2,3,5,6), w2 randn(2,3,3,2), b2, stride 1 pad 0",
@@ -563,7 +596,8 @@ class TrainingCheck:
                 "task": TASK}
 
 
-TASK = dict(train_images=1000, val_images=100, eval_images=2000, downsample=2)
+TASK = dict(train_images=1000, val_images=100, eval_images=2000, downsample=2, salted_pool=10000,
+            salted_labels="derangement of the 10 classes")
 CALIBRATION_SEEDS = tuple(range(20))
 CALIBRATION_MARGIN = 0.08        # absolute accuracy below the worst calibrated run
 CALIBRATION_SEPARATION = 0.15    # the threshold must exceed linear/untrained runs by this much
@@ -590,35 +624,61 @@ def _downsample(images: np.ndarray, factor: int) -> np.ndarray:
     return (x / np.float32(255.0)).reshape(n, -1)
 
 
-@lru_cache(maxsize=1)
-def training_task() -> dict[str, np.ndarray]:
+def _derangement(rng: np.random.RandomState, n: int) -> np.ndarray:
+    """A random permutation of ``range(n)`` that moves every element (rejection sampling)."""
+    while True:
+        perm = rng.permutation(n)
+        if not np.any(perm == np.arange(n)):
+            return perm
+
+
+@lru_cache(maxsize=4)
+def training_task(salt: bytes | None = None) -> dict[str, np.ndarray]:
     """The sign-symmetric Fashion-MNIST task (see the module doc).
 
     Returns ``X_train (2*1000, 196)``, ``y_train``, ``X_val (2*100, 196)``, ``y_val`` (for the sandbox:
     from the official training split) and ``X_eval (2*2000, 196)``, ``y_eval`` (trusted only: from the
     hidden split t10k[1000:]), all float32 / int64.
+
+    Without a salt: the training images are train[:1000], the validation images train[1000:1100], the
+    labels are Fashion-MNIST's. With a salt (``grader.secret``; every grade has one): the 1100 images are a
+    salted choice from train[:salted_pool], and every label (evaluation labels included) goes through a
+    salted derangement of the classes, so weights trained beforehand on any fixed task score near zero.
     """
     t = TASK
-    images, labels = fashion_mnist("train", 0, t["train_images"] + t["val_images"])
+    n, m = t["train_images"], t["val_images"]
+    if salt is None:
+        images, labels = fashion_mnist("train", 0, n + m)
+        perm = np.arange(10)
+    else:
+        from grader.secret import derived_seed
+
+        rng = np.random.RandomState(derived_seed(salt, "training-task"))
+        pool_images, pool_labels = fashion_mnist("train", 0, t["salted_pool"])
+        chosen = rng.choice(t["salted_pool"], n + m, replace=False)
+        images, labels = pool_images[chosen], pool_labels[chosen]
+        perm = _derangement(rng, 10)
     hidden, hidden_labels = fashion_mnist("t10k", 1000, 1000 + t["eval_images"])
     x = _downsample(images, t["downsample"])
-    mean = x[: t["train_images"]].mean(axis=0)
+    mean = x[:n].mean(axis=0)
     x = x - mean
     xe = _downsample(hidden, t["downsample"]) - mean
 
     def sym(X, y):
-        return np.concatenate([X, -X]).astype(np.float32), np.concatenate([y, y]).astype(np.int64)
+        return np.concatenate([X, -X]).astype(np.float32), np.concatenate([perm[y], perm[y]]).astype(np.int64)
 
-    n = t["train_images"]
     X_train, y_train = sym(x[:n], labels[:n])
     X_val, y_val = sym(x[n:], labels[n:])
     X_eval, y_eval = sym(xe, hidden_labels)
-    return dict(X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val, X_eval=X_eval, y_eval=y_eval)
+    task = dict(X_train=X_train, y_train=y_train, X_val=X_val, y_val=y_val, X_eval=X_eval, y_eval=y_eval)
+    for v in task.values():
+        v.flags.writeable = False    # cached: shared by every caller
+    return task
 
 
-def sandbox_training_data() -> dict[str, np.ndarray]:
-    """The part of the task that may enter the sandbox (no evaluation split)."""
-    task = training_task()
+def sandbox_training_data(salt: bytes | None = None) -> dict[str, np.ndarray]:
+    """The part of the task (of ``salt``) that may enter the sandbox (no evaluation split)."""
+    task = training_task(salt)
     return {k: task[k] for k in ("X_train", "y_train", "X_val", "y_val")}
 
 
@@ -638,41 +698,57 @@ def reference_model(check: TrainingCheck, params: dict[str, np.ndarray] | None =
     return model
 
 
-def evaluate_params(check: TrainingCheck, params: dict[str, np.ndarray]) -> float:
-    """Accuracy on the trusted evaluation split of the reference model holding ``params``."""
-    task = training_task()
+def evaluate_params(check: TrainingCheck, params: dict[str, np.ndarray], salt: bytes | None = None) -> float:
+    """Accuracy on the trusted evaluation split (of the task of ``salt``) of the reference model holding
+    ``params``."""
+    task = training_task(salt)
     scores = reference_model(check, params).loss(task["X_eval"])
     return float(np.mean(np.argmax(scores, axis=1) == task["y_eval"]))
 
 
-def train_reference(check: TrainingCheck, seed: int, *, linear: bool = False, untrained: bool = False) -> float:
-    """Run ``check`` on the reference in this process; the accuracy on the evaluation split.
+def calibration_salt(seed: int) -> bytes:
+    """The (public, fixed) salt of calibration run ``seed``: calibration covers the salted tasks."""
+    return hashlib.sha256(b"cs231n-calibration:%d" % seed).digest()
+
+
+def train_reference(check: TrainingCheck, seed: int, *, linear: bool = False, untrained: bool = False,
+                    salt: bytes | None = None) -> float:
+    """Run ``check`` on the reference in this process (on the task of ``salt``, default unsalted); the
+    accuracy on the evaluation split.
 
     ``linear``: the same procedure with a model without hidden layer (FullyConnectedNet([])), evaluated
     with its own forward pass - the best a linear model does. ``untrained``: no training at all.
     """
     ref = reference_package()
+    state = np.random.get_state()
     np.random.seed(seed)
-    if linear:
-        kwargs = {k: v for k, v in check.model_kwargs.items() if k in ("input_dim", "num_classes", "weight_scale")}
-        model = ref.fc_net.FullyConnectedNet([], dtype=np.float64, **kwargs)
-    else:
-        module_path, cls_name = check.model.rsplit(".", 1)
-        module = {"classifiers.fc_net": ref.fc_net, "classifiers.cnn": ref.cnn}[module_path]
-        model = getattr(module, cls_name)(**check.model_kwargs)
-    if not untrained:
-        solver = ref.solver.Solver(model, sandbox_training_data(), **check.solver_kwargs)
-        solver.train()
-    task = training_task()
+    try:
+        if linear:
+            kwargs = {k: v for k, v in check.model_kwargs.items() if k in ("input_dim", "num_classes", "weight_scale")}
+            model = ref.fc_net.FullyConnectedNet([], dtype=np.float64, **kwargs)
+        else:
+            module_path, cls_name = check.model.rsplit(".", 1)
+            module = {"classifiers.fc_net": ref.fc_net, "classifiers.cnn": ref.cnn}[module_path]
+            model = getattr(module, cls_name)(**check.model_kwargs)
+        if not untrained:
+            data = {k: np.array(v) for k, v in sandbox_training_data(salt).items()}
+            solver = ref.solver.Solver(model, data, **check.solver_kwargs)
+            solver.train()
+    finally:
+        np.random.set_state(state)
+    task = training_task(salt)
     scores = model.loss(task["X_eval"])
     return float(np.mean(np.argmax(scores, axis=1) == task["y_eval"]))
 
 
 def calibrate(check: TrainingCheck, seeds=CALIBRATION_SEEDS) -> dict:
-    """Calibrate ``check`` (see the module doc); raises ``ReferenceError`` if it cannot separate."""
-    accs = [train_reference(check, s) for s in seeds]
-    linear = [train_reference(check, s, linear=True) for s in seeds[:5]]
-    untrained = [train_reference(check, s, untrained=True) for s in seeds[:5]]
+    """Calibrate ``check`` (see the module doc); raises ``ReferenceError`` if it cannot separate.
+
+    Run ``seed`` initialises and trains with ``np.random.seed(seed)`` on the task of
+    ``calibration_salt(seed)``, as a grade does on the task of its submission's salt."""
+    accs = [train_reference(check, s, salt=calibration_salt(s)) for s in seeds]
+    linear = [train_reference(check, s, linear=True, salt=calibration_salt(s)) for s in seeds[:5]]
+    untrained = [train_reference(check, s, untrained=True, salt=calibration_salt(s)) for s in seeds[:5]]
     worst = min(accs)
     threshold = float(np.floor((worst - max(CALIBRATION_MARGIN, 3 * float(np.std(accs)))) * 100) / 100)
     baseline = max(max(linear), max(untrained))
@@ -683,6 +759,7 @@ def calibrate(check: TrainingCheck, seeds=CALIBRATION_SEEDS) -> dict:
     return {"seeds": list(seeds), "accuracies": [round(a, 6) for a in accs], "threshold": threshold,
             "failures": failures, "linear_accuracies": [round(a, 6) for a in linear],
             "untrained_accuracies": [round(a, 6) for a in untrained], "margin": CALIBRATION_MARGIN,
+            "salts": "calibration_salt(seed) = sha256(b'cs231n-calibration:%d' % seed)",
             "spec": check.spec()}
 
 
@@ -734,24 +811,32 @@ def npz_bytes(arrays: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def compute_question(question: str) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
-    """All arrays of ``question``'s cases and their manifest entries."""
+def run_case(c: Case, seed) -> tuple[Arrays, Arrays]:
+    """``(inputs, expected)`` of case ``c`` with its inputs drawn from ``seed`` (``c.seed`` for the stored,
+    unsalted case; a salt-derived seed at grade time). The global generator is seeded too (the reference
+    may draw from it) and restored afterwards."""
     ref = reference_package()
+    state = np.random.get_state()
+    np.random.seed(seed)   # in case the reference draws from the global generator
+    try:
+        inputs = c.build(np.random.RandomState(seed))
+        expected = c.compute(ref, {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in inputs.items()})
+    finally:
+        np.random.set_state(state)
+    clash = set(inputs) & set(expected)
+    if clash:
+        raise ReferenceError(f"case {c.key}: names used for both an input and an output: {sorted(clash)}")
+    return inputs, expected
+
+
+def compute_question(question: str) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
+    """All arrays of ``question``'s (unsalted) cases and their manifest entries."""
     arrays: dict[str, np.ndarray] = {}
     entries: dict[str, dict] = {}
     for c in CASES.values():
         if c.question != question:
             continue
-        state = np.random.get_state()
-        np.random.seed(c.seed)   # in case the reference draws from the global generator
-        try:
-            inputs = c.build(np.random.RandomState(c.seed))
-            expected = c.compute(ref, {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in inputs.items()})
-        finally:
-            np.random.set_state(state)
-        clash = set(inputs) & set(expected)
-        if clash:
-            raise ReferenceError(f"case {c.key}: names used for both an input and an output: {sorted(clash)}")
+        inputs, expected = run_case(c, c.seed)
         described = {}
         for kind, values in (("in", inputs), ("out", expected)):
             for k, v in values.items():
@@ -905,7 +990,13 @@ def _from_stored(arr: np.ndarray) -> Any:
 
 
 class References:
-    """Read access to ``reference_outputs/<assignment>/`` for the suites (trusted side)."""
+    """Read access to ``reference_outputs/<assignment>/`` for the suites (trusted side).
+
+    Without a salt, ``refs('Q1/affine_forward')`` is the stored (unsalted) case. ``refs.with_salt(salt)``
+    (what ``grader.grade`` uses, see ``grader.secret``) gives a view whose cases have inputs drawn from the
+    salt and expected values computed now by the reference solution; the training checks use the task of
+    the salt (``training_task(salt)``); the manifest (calibration) and Q7's stored data are shared.
+    """
 
     def __init__(self, assignment: str = "assignment2", directory: Path | None = None):
         self.assignment = assignment
@@ -915,6 +1006,24 @@ class References:
             raise ReferenceError(f"no reference outputs in {self.directory}: run `python -m grader refresh-references`")
         self.manifest = json.loads(manifest.read_text())
         self._arrays: dict[str, dict[str, np.ndarray]] = {}
+        self.salt: bytes | None = None
+        self._salted: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
+
+    def with_salt(self, salt: bytes | None) -> "References":
+        """A view of the same reference outputs whose cases are drawn from ``salt`` (None: unsalted)."""
+        view = copy.copy(self)
+        view.salt = None if salt is None else bytes(salt)
+        view._salted = {}
+        return view
+
+    def _salted_case(self, key: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        if key not in self._salted:
+            from grader.secret import derived_seed
+
+            inputs, expected = run_case(CASES[key], derived_seed(self.salt, "case:" + key))
+            self._salted[key] = ({k: _to_array(v) for k, v in inputs.items()},
+                                 {k: _to_array(v) for k, v in expected.items()})
+        return self._salted[key]
 
     def _question(self, question: str) -> dict[str, np.ndarray]:
         if question not in self._arrays:
@@ -926,13 +1035,23 @@ class References:
         return self._arrays[question]
 
     def preload(self) -> None:
-        """Read every question's file now (they are read lazily otherwise)."""
+        """Read every question's file now (they are read lazily otherwise); with a salt, also compute every
+        salted case and the salted training task."""
         for entry in self.manifest.get("questions", {}):
-            self._question(entry)
+            if self.salt is None or not any(c.question == entry for c in CASES.values()):
+                self._question(entry)    # with a salt, only what is not computed (Q7's mean image)
+        if self.salt is not None:
+            for key in CASES:
+                self._salted_case(key)
+            training_task(self.salt)
 
     def case(self, key: str) -> CaseData:
         """``refs.case('Q1/affine_forward')`` -> fresh copies of its inputs and expected values."""
         question, name = key.split("/", 1)
+        if self.salt is not None and key in CASES:
+            inputs, expected = self._salted_case(key)
+            return CaseData(name, {k: _from_stored(v) for k, v in inputs.items()},
+                            {k: _from_stored(v) for k, v in expected.items()})
         arrays = self._question(question)
         inputs, expected = {}, {}
         prefix = name + "/"

@@ -16,6 +16,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grader.text import clean, clean_tree
+
+# Caps on text in results.json (feedback is built from student-derived text; see grader.text).
+MAX_TEST_OUTPUT = 8000       # characters of one test's output
+MAX_PROBLEM = 2000           # characters of one line of the top-level output
+MAX_TOP_OUTPUT = 30000       # characters of the top-level output
+MAX_META_STR = 1000          # characters of one str in extra_data.submission / sandbox
+
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
 
@@ -67,7 +75,13 @@ class Results(BaseModel):
     def write(self, path: Path) -> None:
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        try:
+            text = self.model_dump_json(indent=2)
+        except ValueError:
+            # Text added after build_results (which cleans everything) that is not valid Unicode: the last
+            # line of defence, so a results.json is always written (see grader.text).
+            text = json.dumps(clean_tree(self.model_dump()), indent=2, ensure_ascii=False, default=str)
+        tmp.write_text(text + "\n", encoding="utf-8")
         tmp.replace(path)
 
     def question_table(self) -> str:
@@ -95,11 +109,11 @@ def build_results(assignment, outcomes: dict[tuple[str, str], Any], *, problems:
         for i, (name, points) in enumerate(q.tests.items(), start=1):
             o = outcomes.get((q.module, name))
             passed = bool(o is not None and o.passed)
-            output = (o.output if o is not None else not_run_reason) if not passed else ""
+            output = clean((o.output if o is not None else not_run_reason) if not passed else "", MAX_TEST_OUTPUT)
             score = float(points) if passed else 0.0
             q_score += score
             if o is not None and getattr(o, "grader_error", None):
-                errors.append({"test": f"{q.id} {name}", "error": o.grader_error})
+                errors.append({"test": f"{q.id} {name}", "error": clean(o.grader_error, MAX_TEST_OUTPUT)})
             tests.append(TestResult(
                 name=f"{q.id} {q.title}: {name}", number=f"{q.number}.{i}", score=_r(score), max_score=_r(points),
                 status="passed" if passed else "failed", output=output,
@@ -110,18 +124,23 @@ def build_results(assignment, outcomes: dict[tuple[str, str], Any], *, problems:
     lines = []
     if problems:
         lines.append("Problems with the submission:")
-        lines += [f"- {p}" for p in problems]
+        lines += [f"- {clean(p, MAX_PROBLEM)}" for p in problems]
     if notes:
         lines.append("Notes:")
-        lines += [f"- {n}" for n in notes]
+        lines += [f"- {clean(n, MAX_PROBLEM)}" for n in notes]
     if not sandbox_info.get("sandboxed", False):
         lines.append("WARNING: this submission was graded WITHOUT a sandbox (--no-sandbox).")
     lines.append(f"Score: {total:g} / {assignment.max_score:g}")
     for q in questions:
         lines.append(f"  {q.id} {q.title}: {q.score:g} / {q.max_score:g}")
+    table = lines[-(len(questions) + 1):]           # the score lines always fit
+    head = clean("\n".join(lines[:-(len(questions) + 1)]), MAX_TOP_OUTPUT - len("\n".join(table)) - 1)
+    output = "\n".join(([head] if head else []) + table)
     return Results(
-        score=_r(total), execution_time=_r(execution_time), output="\n".join(lines), tests=tests,
+        score=_r(total), execution_time=_r(execution_time), output=output, tests=tests,
         extra_data=ExtraData(assignment=assignment.name, max_score=_r(assignment.max_score), questions=questions,
-                             sandbox=json.loads(json.dumps(sandbox_info, default=str)),
-                             submission=submission, grader_errors=errors, timing=timing or {}),
+                             sandbox=clean_tree(json.loads(json.dumps(clean_tree(sandbox_info, MAX_META_STR),
+                                                                      default=str)), MAX_META_STR),
+                             submission=clean_tree(submission, MAX_META_STR), grader_errors=errors,
+                             timing=timing or {}),
     )

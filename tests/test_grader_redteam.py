@@ -30,7 +30,13 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, SOLUTIONS, STARTER
-from grader.grade import grade
+from grader.grade import grade as grade_all
+
+
+def grade(submission, **kwargs):
+    """The code questions only: the attacks target the code's sandbox (the notebooks have their own tests)."""
+    return grade_all(submission, notebooks=False, **kwargs)
+
 
 pytestmark = pytest.mark.skipif(
     not (ROOT / "reference_outputs" / "assignment2" / "manifest.json").is_file()
@@ -235,18 +241,10 @@ def test_odd_exceptions_and_results_fail_cleanly(starter_attacks):
         assert fragment in t.output and len(t.output) <= MAX_TEST_OUTPUT, (name, t.output[:500])
 
 
-@pytest.mark.xfail(strict=True, reason="VULN: test_dropout_backward checks dx against dout * out / x with the "
-                   "student's own out, never checking that out is a dropout output: an identity forward and "
-                   "`return dout` earn its 2 points (fix: q6_dropout.test_dropout_backward, validate out with "
-                   "checks.dropout_stats first)")
 def test_dropout_backward_needs_a_real_dropout_forward(starter_attacks):
     assert score_of(starter_attacks, "test_dropout_backward") == 0
 
 
-@pytest.mark.xfail(strict=True, reason="VULN: a lone surrogate in an exception message ('\\udcff') reaches the "
-                   "feedback; Results.write (pydantic model_dump_json) raises, the CLI crashes without a "
-                   "results.json (fix: sanitize student text on the trusted side, e.g. in plugin.feedback / "
-                   "proxy._unpack, and every str in scoring.build_results)")
 def test_non_utf8_exception_text_does_not_break_the_results(starter_attacks, tmp_path):
     out = tmp_path / "results.json"
     starter_attacks.write(out)
@@ -255,10 +253,6 @@ def test_non_utf8_exception_text_does_not_break_the_results(starter_attacks, tmp
     assert data["score"] == starter_attacks.score
 
 
-@pytest.mark.xfail(strict=True, reason="VULN: student code can raise the worker's own _RequestError (or "
-                   "codec.CodecError); the trusted side reports it as an internal grader error, staff is "
-                   "notified (fix: worker.run_op must classify exceptions from student code as 'student'; "
-                   "plugin.feedback must not trust the worker's 'request' kind)")
 def test_a_harness_exception_raised_by_student_code_is_not_a_grader_error(starter_attacks):
     errors = [e["test"] for e in starter_attacks.extra_data.grader_errors]
     assert not [e for e in errors if "relu_forward" in e or "relu_backward" in e], errors
@@ -266,19 +260,11 @@ def test_a_harness_exception_raised_by_student_code_is_not_a_grader_error(starte
     assert score_of(starter_attacks, "test_relu_forward") == 0
 
 
-@pytest.mark.xfail(strict=True, reason="VULN: the exception type of an error response is not capped on the "
-                   "trusted side; a forged frame puts 1 MB into the feedback of a test (fix: proxy._unpack caps "
-                   "type/message/traceback; plugin.feedback and grade.probe_imports clip exc_type)")
 def test_a_forged_error_response_cannot_inflate_the_feedback(starter_attacks):
     assert score_of(starter_attacks, "test_leaky_relu") == 0
     assert_feedback_bounded(starter_attacks)
 
 
-@pytest.mark.xfail(strict=True, reason="VULN: the training check only measures the final parameters; a "
-                   "TwoLayerNet holding weights trained offline (loss returns zero gradients, nothing trains) "
-                   "earns test_two_layer_training (fix: _training.run_training_check - secret per-grade "
-                   "variation of the task, e.g. a random label permutation and image subset, so constants "
-                   "trained beforehand fail; and require the params to start from a fresh init and move)")
 def test_pretrained_constant_weights_do_not_pass_the_training_check(starter_attacks):
     assert score_of(starter_attacks, "test_two_layer_training") == 0
 
@@ -305,11 +291,6 @@ def leaked_conv_inputs(results) -> dict[str, np.ndarray] | None:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="VULN: hidden inputs are the same at every grade and student exception "
-                   "messages carry any data (3 KB per failing test): one submission ships the inputs of "
-                   "test_conv_backward out, the next replays answers computed offline and earns 3 points "
-                   "without conv_backward_naive (fix: references/suites - draw hidden inputs per grade from a "
-                   "secret seed and compute the expected values with the reference at grade time)")
 def test_hidden_inputs_leaked_by_one_submission_cannot_be_replayed_by_the_next(starter_attacks, solutions,
                                                                                  tmp_path):
     leaked = leaked_conv_inputs(starter_attacks)
@@ -378,28 +359,18 @@ def solution_attacks(tmp_path_factory):
     return grade(sub)
 
 
-@pytest.mark.xfail(strict=True, reason="VULN (double credit): with dropout=1 the net has no dropout, so "
-                   "test_fc_dropout_keep_one is earned by the Q3 work alone, with no dropout implemented "
-                   "(fix: q6_dropout - award it only together with a dropout check, e.g. fold it into "
-                   "test_fc_dropout_gradients)")
 def test_no_dropout_point_without_a_dropout_implementation(solution_attacks):
     earned = [t.extra_data["test"] for t in solution_attacks.tests
               if t.extra_data["question"] == "Q6" and t.score > 0]
     assert earned == []
 
 
-@pytest.mark.xfail(strict=True, reason="VULN: checks.mapping lists every unexpected key in full and CheckFailure "
-                   "feedback is never clipped: 12 MB of grads keys land in one test's output (fix: checks.mapping "
-                   "shows a few short keys; plugin.feedback clips CheckFailure text; build_results caps outputs)")
 def test_unexpected_keys_cannot_inflate_the_feedback(solution_attacks):
     assert "unexpected key" in result_of(solution_attacks, "test_two_layer_loss").output
     assert_feedback_bounded(solution_attacks)
 
 
 @pytest.mark.skipif(not (SOLUTIONS / "best_model.npz").is_file(), reason="solutions/best_model.npz not built")
-@pytest.mark.xfail(strict=True, reason="VULN: q7_best_model.read_npz catches only BadZipFile around "
-                   "zipfile.ZipFile; a corrupt version field raises NotImplementedError and the 4 Q7 tests "
-                   "become internal grader errors (fix: read_npz - catch Exception there, as CheckFailure)")
 def test_a_corrupt_best_model_is_the_students_failure_not_a_grader_error(solution_attacks):
     q7 = [t for t in solution_attacks.tests if t.extra_data["question"] == "Q7"]
     assert all(t.score == 0 for t in q7)
@@ -408,19 +379,12 @@ def test_a_corrupt_best_model_is_the_students_failure_not_a_grader_error(solutio
 
 
 # ------------------------------------------------------------------------------------------------ G4, G5, G6
-@pytest.mark.xfail(strict=True, reason="VULN: a forged error response while layers.py is imported puts a 1 MB "
-                   "exception type into problems and into every test's 'could not be imported' feedback (fix: "
-                   "proxy._unpack caps; grade.probe_imports clips exc_type)")
 def test_a_forged_import_error_cannot_inflate_the_feedback(tmp_path):
     results = grade(make_submission(tmp_path / "sub", STARTER, {"layers.py": FORGE + "\n_forge_error()\n"}))
     assert results.score == 0
     assert_feedback_bounded(results)
 
 
-@pytest.mark.xfail(strict=True, reason="VULN: raising codec.CodecError at import makes the worker answer with "
-                   "kind 'request'; probe_imports does not catch RequestError and grade() raises GraderError "
-                   "(CLI exit 2, no results.json): the student's upload is blamed on the grader (fix: "
-                   "grade.probe_imports catches every SandboxError; worker.run_op classifies student exceptions)")
 def test_a_harness_exception_at_import_is_graded_as_a_broken_file(tmp_path):
     sub = make_submission(tmp_path / "sub", STARTER, {"layers.py": '''
         import sys
@@ -432,9 +396,6 @@ def test_a_harness_exception_at_import_is_graded_as_a_broken_file(tmp_path):
     assert "could not be imported" in results.output
 
 
-@pytest.mark.xfail(strict=True, reason="VULN: a tar whose folder name is not UTF-8 (b'\\xff') gives a str with a "
-                   "lone surrogate in extra_data.submission.package; Results.write raises (fix: archive - "
-                   "refuse non-UTF-8 names, or sanitize every str in scoring.build_results)")
 def test_a_non_utf8_folder_name_does_not_break_the_results(tmp_path):
     archive = tmp_path / "submission.tar"
     with tarfile.open(archive, "w", encoding="utf-8", errors="surrogateescape") as tf:
@@ -507,10 +468,6 @@ def test_shadow_files_provided_files_and_package_writes_have_no_effect(shadow_at
     assert shadow_attacks.extra_data.sandbox["worker_starts"] >= 2
 
 
-@pytest.mark.xfail(strict=True, reason="VULN: test_fc_dropout_gradients accepts any self-consistent loss that "
-                   "differs from the no-dropout loss: a net without dropout whose training loss is shifted by a "
-                   "constant earns 2 points (fix: q6_dropout - e.g. require the loss to vary with the dropout "
-                   "seed and some hidden units to be zeroed in train mode)")
 def test_a_constant_loss_offset_is_not_dropout(shadow_attacks):
     assert score_of(shadow_attacks, "test_fc_dropout_gradients") == 0
 
@@ -546,10 +503,6 @@ def test_a_real_best_model_is_evaluated_within_1gb():
     assert "ACCURACY" in evaluate_best_model_under_1gb(SOLUTIONS / "best_model.npz")
 
 
-@pytest.mark.xfail(strict=True, reason="VULN: Q7 accepts 10 hidden layers of 4096 units; 7 layers of float16 "
-                   "zeros compress to a 200 KB best_model.npz that costs the trusted grader ~2 GB and ~40 s of "
-                   "CPU (2 min wall here) with no time limit (fix: q7_best_model.build_model - cap the total "
-                   "parameter count, e.g. 10M, before building; MAX_UNCOMPRESSED far lower)")
 def test_a_tiny_best_model_declaring_a_huge_network_is_refused(tmp_path):
     hidden = [4096] * 7
     dims = [784] + hidden + [10]

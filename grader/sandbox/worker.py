@@ -159,7 +159,11 @@ def student_error(exc: BaseException, root: str) -> dict:
             lines.append(f"{type(exc).__name__}: {_safe_str(exc)}\n")
     except BaseException:  # noqa: BLE001
         lines.append(f"{type(exc).__name__}: <traceback could not be formatted>\n")
-    return {"kind": "student", "type": str(type(exc).__name__)[:200], "message": _safe_str(exc),
+    try:
+        exc_type = type.__dict__["__name__"].__get__(type(exc))   # not a metaclass's own __name__
+    except BaseException:  # noqa: BLE001
+        exc_type = "Exception"
+    return {"kind": "student", "type": str(exc_type)[:200], "message": _safe_str(exc),
             "traceback": "".join(lines)[-MAX_TRACEBACK:]}
 
 
@@ -231,8 +235,34 @@ def get_path(obj, name: str):
     return obj
 
 
+OPS = ("call", "new", "call_method", "getattr", "setattr", "setitem", "fetch", "put", "seed", "ping")
+
+
+def check_request(op, req: dict) -> None:
+    """Validate the request's own fields BEFORE any student code runs: a wrong request is the grader's
+    bug (``_RequestError``). Once ``run_op`` starts, every exception is the student's, whatever its class
+    (student code can raise this module's ``_RequestError`` or ``codec.CodecError`` too)."""
+    if op not in OPS:
+        raise _RequestError(f"unknown op {op!r}")
+    if type(req.get("args", [])) not in (list, tuple) or type(req.get("kwargs", {})) is not dict:
+        raise _RequestError("args must be a list and kwargs a dict")
+    if op in ("call", "new"):
+        target = req.get("target")
+        if type(target) is not str or not target or target.startswith("."):
+            raise _RequestError(f"bad target {target!r}")
+    if op in ("call_method", "getattr", "setattr") and type(req.get("name")) is not str:
+        raise _RequestError("name must be a str")
+    keep = req.get("keep")
+    if not (keep is None or keep is True or keep is False
+            or (type(keep) in (list, tuple) and all(type(i) is int for i in keep))):
+        raise _RequestError("keep must be True or a tuple of ints")
+    if op == "setitem" and (type(req.get("path")) is not list or not req.get("path")):
+        raise _RequestError("setitem needs a non-empty path")
+
+
 def run_op(op: str, req: dict):
-    """Execute one request -> the value to send back (may contain _Keep markers)."""
+    """Execute one request (validated by ``check_request``) -> the value to send back (may contain _Keep
+    markers). Any exception raised here is classified as the student's."""
     args, kwargs = tuple(req.get("args", ())), req.get("kwargs", {})
     keep = req.get("keep")
     if op == "call":
@@ -295,6 +325,7 @@ def serve(root: str, max_output: int, limits: codec.CodecLimits) -> None:
 
     while True:
         seq, response = None, None
+        # 1. Read and validate the request (harness code only: errors here are the grader's).
         try:
             req = channel.recv(make_handle=table.get)
             if type(req) is not dict:
@@ -302,18 +333,22 @@ def serve(root: str, max_output: int, limits: codec.CodecLimits) -> None:
             seq = req.get("seq")
             table.check()
             table.drop(req.get("drop", ()))
-            value = run_op(req.get("op"), req)
-            response = {"seq": seq, "value": value}
+            op = req.get("op")
+            check_request(op, req)
         except codec.ChannelClosed:
             os._exit(0)  # the trusted side is gone
         except _HandleError as e:
             response = {"seq": seq, "error": {"kind": "handle", "type": "StaleHandle", "message": str(e),
                                               "traceback": ""}}
-        except (_RequestError, codec.CodecError) as e:
+        except BaseException as e:  # noqa: BLE001 - _RequestError, CodecError, a failure to decode
             response = {"seq": seq, "error": {"kind": "request", "type": type(e).__name__,
-                                              "message": str(e)[:MAX_MESSAGE], "traceback": ""}}
-        except BaseException as e:  # noqa: BLE001 - includes SystemExit/KeyboardInterrupt from student code
-            response = {"seq": seq, "error": student_error(e, root)}
+                                              "message": _safe_str(e), "traceback": ""}}
+        # 2. Run it: whatever is raised from here on (any class, even this module's own) is the student's.
+        if response is None:
+            try:
+                response = {"seq": seq, "value": run_op(op, req)}
+            except BaseException as e:  # noqa: BLE001 - includes SystemExit/KeyboardInterrupt from student code
+                response = {"seq": seq, "error": student_error(e, root)}
         response["out"] = capture.take()
         try:
             channel.send(response, handle_id=table.add)

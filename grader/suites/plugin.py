@@ -5,7 +5,7 @@ plugin provides the fixtures the suites use and records one :class:`Outcome` per
 
 - ``sb``: a :class:`GuardedSandbox` around the submission's Sandbox: the same API, but every call gets
   ``timeout = min(requested or limits.call_timeout, time left for the whole submission)``, and once the
-  total time is spent every call fails at once;
+  total time is spent every call fails at once; ``sb.submission`` is the :class:`SubmissionInfo`;
 - ``ref`` (``grader.references.References``), ``hint`` (``grader.hints``), ``limits``, ``seed``,
   ``assignment`` and ``submission`` (a :class:`SubmissionInfo`).
 
@@ -27,10 +27,13 @@ import pytest
 
 from grader import hints
 from grader.checks import CheckFailure
-from grader.sandbox.proxy import SandboxCrash, StaleHandle, StudentError, StudentTimeout
+from grader.sandbox.proxy import SandboxCrash, SandboxError, StaleHandle, StudentError, StudentTimeout
+from grader.text import clean
 
 MAX_MESSAGE = 600
 MAX_TRACEBACK = 3000
+MAX_TYPE = 100
+MAX_FEEDBACK = 5000      # any one test's feedback text
 
 
 class OutOfTime(Exception):
@@ -48,6 +51,11 @@ class SubmissionInfo:
     best_model: Path | None = None
     substituted: dict[str, str] = field(default_factory=dict)   # graded file -> why it is not the student's
     broken: dict[str, str] = field(default_factory=dict)        # graded file -> why it does not import
+    # model class name -> its __init__ parameter names, read from the source (``grader.compat``; None:
+    # unknown), so the suites pass keywords the submission's constructor accepts (``compat.adapt_kwargs``)
+    constructor_params: dict[str, list[str] | None] = field(default_factory=dict)
+    # the Solver histories of the training checks (``grader.report.training_curve`` entries)
+    training_curves: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -66,6 +74,7 @@ class GuardedSandbox:
     def __init__(self, sandbox, plugin: "SuitePlugin"):
         self._sb = sandbox
         self._plugin = plugin
+        self.submission: SubmissionInfo = plugin._submission   # what the helpers of _common may know
 
     def _timeout(self, requested: float | None) -> float:
         left = self._plugin.time_left()
@@ -103,19 +112,27 @@ class GuardedSandbox:
 
 
 def _clip(text: str, n: int) -> str:
-    text = text if isinstance(text, str) else ""
-    return text if len(text) <= n else text[: n - 20] + " [... truncated]"
+    return clean(text, n)
 
 
 def feedback(exc: BaseException, limits) -> tuple[str, str | None]:
-    """``(student-facing text, grader error or None)`` for an exception that ended a test."""
+    """``(student-facing text, grader error or None)`` for an exception that ended a test.
+
+    The text is cleaned and clipped to ``MAX_FEEDBACK`` characters. Whatever the sandbox worker reports
+    is the student's (the worker runs the student's code and can answer with frames of its own): only an
+    exception of the trusted side itself is a grader error."""
+    text, error = _feedback(exc, limits)
+    return _clip(text, MAX_FEEDBACK), error
+
+
+def _feedback(exc: BaseException, limits) -> tuple[str, str | None]:
     if isinstance(exc, CheckFailure):
         return str(exc), None
     if isinstance(exc, StudentError):
-        text = f"Your code raised {exc.exc_type}: {_clip(exc.message, MAX_MESSAGE)}"
+        text = f"Your code raised {_clip(exc.exc_type, MAX_TYPE)}: {_clip(exc.message, MAX_MESSAGE)}"
         tb = (exc.traceback or "").strip()
         if tb.startswith("Traceback"):
-            text += "\n" + _clip(tb, MAX_TRACEBACK)
+            text += "\n" + _clip(tb[-MAX_TRACEBACK:], MAX_TRACEBACK)
         return text, None
     if isinstance(exc, StudentTimeout):
         return ("Your code did not finish in time and was stopped "
@@ -123,6 +140,9 @@ def feedback(exc: BaseException, limits) -> tuple[str, str | None]:
     if isinstance(exc, (SandboxCrash, StaleHandle)):
         return ("The process running your code died during this test (for example os._exit, a crash in "
                 f"native code, or running out of memory): {_clip(str(exc), MAX_MESSAGE)}"), None
+    if isinstance(exc, SandboxError):   # RequestError and any other kind the worker may claim
+        return ("The process running your code answered with an error instead of a result "
+                f"({_clip(str(exc), MAX_MESSAGE)})."), None
     if isinstance(exc, OutOfTime):
         return (f"Not graded: the time limit for all code questions together ({limits.total_time:g} s) was "
                 "used up before this test ran (earlier tests timed out or ran very slowly)."), None

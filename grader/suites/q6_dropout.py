@@ -3,8 +3,11 @@
 p is the probability of KEEPING a unit (``dropout_semantics = "keep"`` in the manifest). Dropout is
 random, so the layer is graded by what every correct implementation shares: each output is 0 or x / p,
 the kept fraction is about p, the seed makes it deterministic, test mode is the identity, and the
-backward pass routes dout through the same mask. The network's gradients with dropout are checked
-against finite differences of the student's own (seeded, hence deterministic) loss.
+backward pass routes dout through the same mask (of a forward output that is itself a dropout output).
+The network with dropout (one test, ``test_fc_dropout_gradients``): dropout=1 is exactly the network
+without dropout; with keep 0.6 the training loss varies with the dropout seed, about 40% of the hidden
+units of a probe whose units are all active get exactly zero gradient (they were dropped), and the
+gradients agree with finite differences of the student's own (seeded, hence deterministic) loss.
 """
 import numpy as np
 import pytest
@@ -58,7 +61,16 @@ def test_dropout_backward(sb, ref, seed):
     c = ref("Q6/dropout")
     x, dout = c["x_small"], c["dout"]
     out, cache = forward(sb, "layers", "dropout_forward", x, {"mode": "train", "p": 0.7, "seed": seed})
-    out = checks.array(out, "out", shape=x.shape)
+    out = checks.array(out, "out (train mode)", shape=x.shape)
+    # dx is checked against the student's own mask: that mask must first be a dropout mask (either
+    # convention for p: the convention itself is graded by test_dropout_forward_train).
+    try:
+        checks.dropout_stats(x, out, 0.7, "out (train mode, keep probability 0.7)", kept_tol=0.1)
+    except checks.CheckFailure as exc:
+        try:
+            checks.dropout_stats(x, out, 0.3, "out", kept_tol=0.1)
+        except checks.CheckFailure:
+            raise exc from None
     dx = call(sb, "layers", "dropout_backward", dout, cache)
     checks.close(dx, dout * out / x, "dx (train mode)", 1e-10)
     _, cache = forward(sb, "layers", "dropout_forward", x, {"mode": "test", "p": 0.7})
@@ -66,24 +78,47 @@ def test_dropout_backward(sb, ref, seed):
     checks.close(dx, dout, "dx (test mode)", 1e-12)
 
 
-def _fc_model(sb, ref, seed, keep):
-    c = ref("Q6/fc_dropout")
-    model = new_model(sb, MODEL, seed, dropout=keep, seed=123, dtype=np.float64, **FC_DROP_DIMS)
+def _fc_model(sb, ref, seed, keep, case="Q6/fc_dropout", dropout_seed=123):
+    c = ref(case)
+    model = new_model(sb, MODEL, seed, dropout=keep, seed=dropout_seed, dtype=np.float64, **FC_DROP_DIMS)
     set_params(sb, model, {k: c[k] for k in KEYS})
     return c, model
 
 
+PROBE_SEEDS = tuple(range(101, 113))   # dropout seeds of the probe (masks of 12 x 11 hidden units)
+HIDDEN_BIASES = ("b1", "b2")
+ZEROED = (0.15, 0.75)                  # accepted fraction of dropped hidden units (keep 0.6: about 0.4)
+
+
+def _dropout_probe(sb, ref, seed) -> tuple[list[float], float]:
+    """Training passes of one sample whose hidden units are all active (``Q6/fc_dropout_probe``), under
+    several dropout seeds -> (the losses, the fraction of hidden units whose bias gradient is exactly zero:
+    the units dropout dropped)."""
+    losses, zeros, total = [], 0, 0
+    for s in PROBE_SEEDS:
+        c, model = _fc_model(sb, ref, seed, 0.6, case="Q6/fc_dropout_probe", dropout_seed=s)
+        loss, grads = loss_and_grads(sb, model, c["X"], c["y"])
+        losses.append(checks.scalar(loss, "loss"))
+        checks.mapping(grads, "grads", KEYS, exact=True)
+        for k in HIDDEN_BIASES:
+            g = checks.array(grads[k], f"grads[{k!r}]", shape=c[k].shape)
+            zeros += int(np.count_nonzero(g == 0))
+            total += g.size
+    return losses, zeros / total
+
+
 @pytest.mark.files(*FC_FILES)
-def test_fc_dropout_keep_one(sb, ref, seed, hint):
-    """dropout=1 keeps every unit: the network is exactly the one without dropout."""
+def test_fc_dropout_gradients(sb, ref, seed, hint):
+    """dropout=1 keeps every unit (the network is exactly the one without dropout); with keep 0.6 (seeded):
+    test mode ignores dropout; train mode is deterministic for a seed, varies with the seed, zeroes hidden
+    units, and its gradients agree with finite differences of the loss along random directions."""
     c, model = _fc_model(sb, ref, seed, 1)
-    check_model_loss(sb, model, c, KEYS, 0.0, "0", hint, weights=("W1", "W2", "W3"))
-
-
-@pytest.mark.files(*FC_FILES)
-def test_fc_dropout_gradients(sb, ref, seed):
-    """keep 0.6 (seeded): test mode ignores dropout; train mode is deterministic, differs from no dropout,
-    and its gradients agree with finite differences of the loss along random directions."""
+    try:
+        check_model_loss(sb, model, c, KEYS, 0.0, "0", hint, weights=("W1", "W2", "W3"))
+    except checks.CheckFailure as exc:
+        raise checks.CheckFailure(f"with dropout=1: {exc.message}", exc.hint or (
+            "dropout=1 keeps every unit (p is the probability of KEEPING a unit): the network must then be "
+            "exactly the one without dropout")) from None
     c, model = _fc_model(sb, ref, seed, 0.6)
     checks.close(scores(sb, model, c["X"], c["scores"].shape), c["scores"], "scores (test mode)", 1e-9)
     sb.setattr(model, "reg", 0.0)
@@ -95,6 +130,14 @@ def test_fc_dropout_gradients(sb, ref, seed):
                     "self.dropout_param (which holds the seed) to every dropout layer")
     if abs(loss - c["loss_0"]) <= 1e-12 * max(1.0, abs(loss)):
         checks.fail("with dropout=0.6 the training loss equals the loss without dropout: dropout is not applied")
+    losses, zeroed = _dropout_probe(sb, ref, seed)
+    if len(set(losses)) == 1:
+        checks.fail(f"with dropout=0.6 the training loss is the same for {len(losses)} different dropout seeds: "
+                    "the dropout mask must be drawn at random (seeded with dropout_param['seed'])")
+    if not ZEROED[0] <= zeroed <= ZEROED[1]:
+        checks.fail(f"with dropout=0.6 in training mode, {zeroed:.0%} of the hidden units were dropped (their "
+                    "gradients are zero); about 40% should be: apply dropout after the ReLU of every hidden "
+                    "layer, with the same mask in the backward pass")
     checks.mapping(grads, "grads", KEYS, exact=True)
     rng = np.random.RandomState(seed)
     h = 1e-6
@@ -111,5 +154,5 @@ def test_fc_dropout_gradients(sb, ref, seed):
         err = checks.scalar_error(analytic, numeric)
         if not (err <= 1e-5 or abs(analytic - numeric) <= 1e-8):
             checks.fail(f"grads[{k!r}] with dropout disagrees with finite differences of the loss "
-                        f"(relative error {err:.1e}, tolerance 1e-05): the backward pass must use the "
-                        "same dropout mask as the forward pass")
+                        f"(relative error {checks.magnitude(err)}, tolerance 1e-05): the backward pass must use "
+                        "the same dropout mask as the forward pass")

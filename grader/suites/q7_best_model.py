@@ -22,7 +22,10 @@ import pytest
 from grader import checks, references
 
 MAX_MEMBERS = 200
-MAX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_PARAMS = 10_000_000                   # parameters of the declared network (the solutions' model: ~0.3M)
+MAX_ELEMENTS = MAX_PARAMS + 200_000       # array entries of the whole file (parameters, statistics, meta)
+MAX_UNCOMPRESSED = 96 * 1024 * 1024       # bytes of the arrays once uncompressed (10M float64 + slack)
+EVAL_BATCH = 500
 MAX_LAYERS = 10
 MAX_WIDTH = 4096
 KNOWN_META = {"class", "hidden_dims", "normalization", "input_dim", "num_classes", "dtype", "dataset"}
@@ -46,8 +49,9 @@ def _meta_int(arrays: dict, key: str) -> int:
     return int(v[()])
 
 
-def _check_npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    """The array an entry declares must fit in the entry (no allocation bigger than the data)."""
+def _check_npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """The array an entry declares must fit in the entry (no allocation bigger than the data) -> its
+    number of entries."""
     name = info.filename[:80]
     try:
         with zf.open(info) as f:
@@ -63,14 +67,18 @@ def _check_npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         checks.fail(f"best_model.npz: entry {name!r} is not a valid .npy array")
     if dtype.hasobject:
         checks.fail(f"best_model.npz: entry {name!r} holds Python objects; save only numeric arrays and strings")
-    nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
-    if nbytes > info.file_size - header:
+    count = int(np.prod(shape, dtype=np.float64))
+    if count * dtype.itemsize > info.file_size - header:
         checks.fail(f"best_model.npz: entry {name!r} declares more data than it holds")
+    return count
 
 
 def read_npz(path: Path, max_bytes: int) -> dict[str, np.ndarray]:
     """The arrays of ``path``, refusing pickles, odd members and oversized content."""
-    size = path.stat().st_size
+    try:
+        size = path.stat().st_size
+    except OSError:
+        checks.fail("best_model.npz could not be read")
     if size > max_bytes:
         checks.fail(f"best_model.npz is {size / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.0f} MiB")
     try:
@@ -79,13 +87,22 @@ def read_npz(path: Path, max_bytes: int) -> dict[str, np.ndarray]:
             if len(infos) > MAX_MEMBERS:
                 checks.fail(f"best_model.npz holds {len(infos)} entries (limit {MAX_MEMBERS})")
             if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED:
-                checks.fail("best_model.npz is too large once uncompressed")
+                checks.fail(f"best_model.npz is too large once uncompressed (limit {MAX_UNCOMPRESSED / 2**20:.0f} MiB)")
+            elements = 0
             for info in infos:
                 if not info.filename.endswith(".npy") or "/" in info.filename or info.is_dir():
                     checks.fail(f"best_model.npz holds an entry that is not an array: {info.filename[:80]!r}")
-                _check_npy_header(zf, info)
+                elements += _check_npy_header(zf, info)
+            if elements > MAX_ELEMENTS:
+                checks.fail(f"best_model.npz holds {elements:,} numbers; models of up to {MAX_PARAMS:,} "
+                            "parameters are graded")
+    except checks.CheckFailure:
+        raise
     except zipfile.BadZipFile:
         checks.fail("best_model.npz is not a valid .npz file (save it with np.savez or cs231n.model_io.save_model)")
+    except Exception as exc:  # noqa: BLE001 - a corrupt file (NotImplementedError, OSError, ...) is the student's
+        checks.fail(f"best_model.npz could not be read ({type(exc).__name__}): save it again with "
+                    "cs231n.model_io.save_model")
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -125,6 +142,10 @@ def build_model(arrays: dict[str, np.ndarray]):
         checks.fail("best_model.npz: a TwoLayerNet has one hidden layer and no normalization")
     # The parameters the declared architecture needs, checked BEFORE anything of that size is built.
     dims = [784] + hidden_dims + [10]
+    n_params = sum(dims[i - 1] * dims[i] + dims[i] for i in range(1, len(dims)))
+    if n_params > MAX_PARAMS:
+        checks.fail(f"best_model.npz declares a network of {n_params:,} parameters; models of up to "
+                    f"{MAX_PARAMS:,} parameters are graded")
     shapes: dict[str, tuple[int, ...]] = {}
     for i in range(1, len(dims)):
         shapes[f"W{i}"], shapes[f"b{i}"] = (dims[i - 1], dims[i]), (dims[i],)
@@ -171,15 +192,20 @@ def build_model(arrays: dict[str, np.ndarray]):
 
 
 def evaluate(path: Path, max_bytes: int, mean_image: np.ndarray) -> float:
-    model = build_model(read_npz(path, max_bytes))
-    X, y = references.hidden_split(mean_image)
-    correct = 0
-    for start in range(0, X.shape[0], 1000):
-        with np.errstate(all="ignore"):
-            scores = model.loss(X[start:start + 1000])
-        if not np.all(np.isfinite(scores)):
-            checks.fail("best_model.npz: the model's scores are not finite on the hidden images")
-        correct += int(np.sum(np.argmax(scores, axis=1) == y[start:start + 1000]))
+    """Accuracy of the saved model on the hidden split. Bounded work: at most MAX_PARAMS parameters
+    (checked before anything is built), evaluated EVAL_BATCH images at a time."""
+    try:
+        model = build_model(read_npz(path, max_bytes))
+        X, y = references.hidden_split(mean_image)
+        correct = 0
+        for start in range(0, X.shape[0], EVAL_BATCH):
+            with np.errstate(all="ignore"):
+                scores = model.loss(X[start:start + EVAL_BATCH])
+            if not np.all(np.isfinite(scores)):
+                checks.fail("best_model.npz: the model's scores are not finite on the hidden images")
+            correct += int(np.sum(np.argmax(scores, axis=1) == y[start:start + EVAL_BATCH]))
+    except MemoryError:
+        checks.fail("best_model.npz: the model is too large to evaluate")
     return correct / X.shape[0]
 
 
