@@ -1,7 +1,7 @@
 """The grader's command line.
 
-    python -m grader grade SUBMISSION --assignment assignment2 --out results.json [--no-sandbox]
-    python -m grader selftest [--assignment assignment2] [--folder] [--no-sandbox]
+    python -m grader grade SUBMISSION --assignment assignment2 --out results.json [--no-notebooks] [--no-sandbox]
+    python -m grader selftest [--assignment assignment2] [--folder] [--notebooks] [--no-sandbox]
     python -m grader refresh-references [--check] [--keep-calibration]
     python -m grader make-starter
     python -m grader make-zips OUT_DIR
@@ -10,7 +10,18 @@
 
 Exit status: 0 when the command did its job (for ``grade``: grading finished, whatever the score); 1 when
 a check failed (``selftest``, ``refresh-references --check``); 2 for a grader or configuration error
-(bad manifest, stale or missing reference outputs, no working sandbox without ``--no-sandbox``).
+(bad manifest, stale or missing reference outputs, no working sandbox without ``--no-sandbox``, no usable
+secret).
+
+``grade`` runs the code questions and then the manifest's notebooks (question ``NB``; the executed
+notebooks go to ``<results>_notebooks/`` beside ``--out``). ``--no-notebooks`` grades the code only: the
+maximum score then leaves the notebooks' points out and the output says so. ``selftest`` grades the code
+only unless ``--notebooks`` is given (the notebooks add about two minutes).
+
+The hidden inputs of ``grade`` are drawn per submission from a salt: an HMAC of the graded files under the
+grader's secret, ``$GRADER_SECRET`` or a random secret kept in ``$GRADER_SECRET_DIR/secret`` (default
+``~/.cache/cs231n-grader/secret``, created on first use). Grading the same files again gives the same
+inputs and scores; machines that grade one course should share ``$GRADER_SECRET``. See ``grader/secret.py``.
 """
 from __future__ import annotations
 
@@ -34,8 +45,14 @@ def _err(msg: str) -> None:
 def cmd_grade(args) -> int:
     from grader.grade import GraderError, grade
 
+    artifacts = None
+    if args.out and not args.no_notebooks:
+        from grader.notebooks import artifacts_dir
+
+        artifacts = artifacts_dir(Path(args.out))
     try:
-        results = grade(Path(args.submission), args.assignment, sandboxed=not args.no_sandbox)
+        results = grade(Path(args.submission), args.assignment, sandboxed=not args.no_sandbox,
+                        notebooks=not args.no_notebooks, artifacts_dir=artifacts)
     except GraderError as exc:
         _err(str(exc))
         return EXIT_ERROR
@@ -55,8 +72,12 @@ def _report(ok: bool, what: str, detail: str = "") -> bool:
     return ok
 
 
-def selftest(assignment_name: str = "assignment2", *, sandboxed: bool = True, folder: bool = False) -> bool:
-    """Solutions get full marks; the starter gets zero on every code test; references fresh; starter in sync."""
+def selftest(assignment_name: str = "assignment2", *, sandboxed: bool = True, folder: bool = False,
+             notebooks: bool = False) -> bool:
+    """Solutions get full marks; the starter gets zero on every test; references fresh; starter in sync.
+
+    ``notebooks``: grade the notebooks too (the solutions' must all run to the end, the starter's must not);
+    without, the code questions only (the maximum leaves the notebooks' points out)."""
     from grader import authoring, references
     from grader.assignments import load_assignment
     from grader.grade import GraderError, grade
@@ -78,13 +99,17 @@ def selftest(assignment_name: str = "assignment2", *, sandboxed: bool = True, fo
         for which, path in (("solutions", subs["solutions"]), ("starter", subs["starter"])):
             t0 = time.monotonic()
             try:
-                results = grade(Path(path), assignment_name, sandboxed=sandboxed)
+                results = grade(Path(path), assignment_name, sandboxed=sandboxed, notebooks=notebooks)
             except GraderError as exc:
                 ok &= _report(False, f"grading the {which}", str(exc))
                 continue
             took = time.monotonic() - t0
             errors = results.extra_data.grader_errors
             ok &= _report(not errors, f"no grader error grading the {which}", "; ".join(e["test"] for e in errors))
+            nb_ids = [q.id for q in results.extra_data.questions if q.id == "NB"]
+            ok &= _report(bool(nb_ids) == (notebooks and assignment.notebook_points > 0),
+                          f"the notebooks {'ran' if notebooks else 'were left out'} ({which})",
+                          f"questions {[q.id for q in results.extra_data.questions]}")
             if which == "solutions":
                 failed = [f"{t.number} {t.name}: {t.output.splitlines()[0] if t.output else ''}"
                           for t in results.tests if t.status != "passed"]
@@ -100,7 +125,8 @@ def selftest(assignment_name: str = "assignment2", *, sandboxed: bool = True, fo
 
 def cmd_selftest(args) -> int:
     try:
-        passed = selftest(args.assignment, sandboxed=not args.no_sandbox, folder=args.folder)
+        passed = selftest(args.assignment, sandboxed=not args.no_sandbox, folder=args.folder,
+                          notebooks=args.notebooks)
     except Exception as exc:  # noqa: BLE001 - a configuration problem is reported, not a traceback
         _err(f"{type(exc).__name__}: {exc}")
         return EXIT_ERROR
@@ -172,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submission")
     p.add_argument("--assignment", default="assignment2")
     p.add_argument("--out", help="write the Gradescope results.json here")
+    p.add_argument("--no-notebooks", action="store_true",
+                   help="grade the code questions only (the maximum then leaves the notebooks' points out)")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run the student's code WITHOUT isolation (only when no sandbox works here)")
     p.set_defaults(func=cmd_grade)
@@ -179,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("selftest", help="solutions get full marks, the starter zero, references fresh")
     p.add_argument("--assignment", default="assignment2")
     p.add_argument("--folder", action="store_true", help="grade the folders instead of zips built by make-zips")
+    p.add_argument("--notebooks", action="store_true", help="grade the notebooks too (about two minutes more)")
     p.add_argument("--no-sandbox", action="store_true")
     p.set_defaults(func=cmd_selftest)
 

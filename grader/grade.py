@@ -9,8 +9,18 @@ Trusted side. The flow of :func:`grade`:
 3. one ``Sandbox`` serves the whole submission (a fresh worker after each timeout or crash); each graded
    module is imported once up front, so a module that does not import fails its tests at once;
 4. ``pytest.main`` runs the suites of ``grader/suites`` in THIS process with ``SuitePlugin``; student code
-   only ever runs in the sandbox;
-5. ``scoring.build_results`` turns the outcomes into the Gradescope results.
+   only ever runs in the sandbox. The hidden inputs are those of the submission's salt (``grader.secret``:
+   an HMAC of its assembled graded files), with expected values computed by the reference solution.
+   The suites construct models with the keywords the submission's constructors take (``grader.compat``:
+   other CS231n years), and the Solver's histories are kept for the report (``training_curves``);
+5. the dropout convention of ``dropout_forward`` is measured (``compat.detect_dropout_semantics``): a
+   submission written for the other convention gets a note saying why its dropout tests fail; the
+   sandbox is closed;
+6. the manifest's notebooks run top to bottom, each with its kernel in a sandbox of its own
+   (``grader.notebooks``), points for running to the end (question ``NB``); the executed notebooks go to
+   ``artifacts_dir``. ``notebooks=False`` skips them: the maximum then leaves their points out, and the
+   output says so;
+7. ``scoring.build_results`` turns the outcomes into the Gradescope results; the notebooks are merged in.
 
 Errors of the grader itself (a bad manifest, missing reference outputs, a suite that does not import,
 no working sandbox without ``sandboxed=False``) raise :class:`GraderError`: they are not the student's.
@@ -27,10 +37,11 @@ from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import Callable
 
-from grader import archive
+from grader import archive, compat
 from grader.assignments import SUITES_DIR, Assignment, ManifestError, load_assignment
 from grader.references import ReferenceError, References
 from grader.scoring import Results, build_results
+from grader.secret import SecretError, files_digest, grader_secret, submission_salt
 from grader.suites import plugin as suite_plugin_module
 from grader.suites.plugin import SubmissionInfo, SuitePlugin
 
@@ -64,9 +75,8 @@ def _warm_up(refs: References) -> None:
     """Trusted-side work every grade needs, done while the sandbox worker starts."""
     from grader import references
 
-    refs.preload()
     references.reference_package()
-    references.sandbox_training_data()
+    refs.preload()     # with the submission's salt: computes every salted case and the salted training task
 
 
 def _warm_worker(sb) -> None:
@@ -91,7 +101,8 @@ def probe_imports(sb, assignment: Assignment) -> dict[str, str]:
     After one import has timed out, the others get ``RETRY_IMPORT_TIMEOUT`` seconds: they usually import
     the same hanging module (``layer_utils`` imports ``layers``), and a cs231n module that imports normally
     takes milliseconds."""
-    from grader.sandbox.proxy import SandboxCrash, StaleHandle, StudentError, StudentTimeout
+    from grader.sandbox.proxy import SandboxCrash, SandboxError, StaleHandle, StudentError, StudentTimeout
+    from grader.text import clean
 
     broken = {}
     timeout = assignment.limits.startup_timeout
@@ -100,12 +111,15 @@ def probe_imports(sb, assignment: Assignment) -> dict[str, str]:
             sb.call("importlib.import_module", module_of(f, assignment.package), timeout=timeout)
         except StudentError as exc:
             tb = (exc.traceback or "").strip()
-            broken[f] = f"{exc.exc_type}: {exc.message[:500]}" + (f"\n{tb[-3000:]}" if tb.startswith("Traceback") else "")
+            broken[f] = (f"{clean(exc.exc_type, 100)}: {clean(exc.message, 500)}"
+                         + (f"\n{clean(tb[-3000:])}" if tb.startswith("Traceback") else ""))
         except StudentTimeout:
             broken[f] = f"importing it took longer than {timeout:g} s"
             timeout = min(timeout, RETRY_IMPORT_TIMEOUT)
         except (SandboxCrash, StaleHandle) as exc:
-            broken[f] = f"the process importing it died ({str(exc)[:300]})"
+            broken[f] = f"the process importing it died ({clean(str(exc), 300)})"
+        except SandboxError as exc:   # any other answer of the worker (which the student's code controls)
+            broken[f] = f"the process importing it answered with an error ({clean(str(exc), 300)})"
     return broken
 
 
@@ -219,18 +233,48 @@ def run_suites(plugin: SuitePlugin, assignment: Assignment) -> None:
                           f"found but not listed {extra}")
 
 
+def check_dropout_convention(sandbox, assignment: Assignment, submission_meta: dict) -> str | None:
+    """Measure the convention of the submission's ``dropout_forward`` (``grader.compat``) into
+    ``submission_meta["dropout_semantics"]`` -> the note for the output when it is not the manifest's."""
+    detected = compat.detect_dropout_semantics(sandbox)
+    submission_meta["dropout_semantics"] = detected
+    return compat.dropout_note(detected, assignment.dropout_semantics)
+
+
+def run_notebooks(assignment: Assignment, root: Path | None, package: Path | None, package_dir: Path | None, *,
+                  sandboxed: bool, artifacts_dir: Path | None):
+    """The manifest's notebooks of the extracted submission ``root``, run against the assembled package
+    ``package_dir`` (``package``: the student's own folder, where the notebooks are looked for first).
+    ``root`` None (the upload could not be unpacked): every notebook is missing, its points still count.
+    Returns ``grader.notebooks.NotebookGrades``."""
+    from grader import notebooks as notebook_runner   # nbclient, zmq: imported only when notebooks run
+
+    if root is None or package_dir is None:
+        return notebook_runner.not_run(assignment.notebooks, "not run: the submission could not be unpacked")
+    model = assignment.best_model
+    return notebook_runner.grade_notebooks(
+        root, assignment.notebooks, package_dir=package_dir, student_package=package, artifacts=artifacts_dir,
+        sandboxed=sandboxed, keep_files=[model.file] if model is not None else [],
+        **({"keep_max_bytes": model.max_bytes} if model is not None else {}))
+
+
 def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: bool = True,
-          sandbox_factory: Callable | None = None, refs: References | None = None) -> Results:
+          sandbox_factory: Callable | None = None, refs: References | None = None, notebooks: bool = True,
+          artifacts_dir: Path | None = None) -> Results:
     """Grade ``submission`` (a .zip/.tar or a folder) -> :class:`Results`.
 
     ``sandbox_factory(package_dir, limits)`` builds the sandbox (default: ``grader.sandbox.proxy.Sandbox``
-    with ``sandboxed``). Raises :class:`GraderError` for configuration errors only.
+    with ``sandboxed``). ``notebooks``: also run the manifest's notebooks (False: the code questions only;
+    the maximum then leaves the notebooks' points out). ``artifacts_dir``: where the executed notebooks
+    (and the model the notebooks saved) are written (``grader.notebooks.artifacts_dir(results.json)``;
+    None: not kept). Raises :class:`GraderError` for configuration errors only.
     """
     t0 = time.monotonic()
     try:
         assignment = load_assignment(assignment_name)
         refs = refs or References(assignment_name)
-    except (ManifestError, ReferenceError) as exc:
+        grader_secret()    # a missing or unusable secret is a configuration error, found before any work
+    except (ManifestError, ReferenceError, SecretError) as exc:
         raise GraderError(str(exc)) from None
     if not STARTER_PKG.is_dir():
         raise GraderError(f"the provided files are missing: {STARTER_PKG} (run `python -m grader make-starter`)")
@@ -244,6 +288,7 @@ def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: 
     timing: dict[str, float] = {}
     outcomes = {}
     sandbox_info: dict = {"sandboxed": sandboxed}
+    nb_grades = None     # grader.notebooks.NotebookGrades once the notebooks ran
     tmp = Path(tempfile.mkdtemp(prefix="grade-"))
     try:
         root = None
@@ -261,6 +306,7 @@ def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: 
             report = archive.assemble_package(package, STARTER_PKG, assignment.graded_files,
                                               tmp / "assembled" / assignment.package, search_root=root)
             info.best_model = report.best_model
+            info.constructor_params = compat.constructor_parameters(report.package)
             for f in report.missing:
                 info.substituted[f] = "is missing from your submission"
             for f, why in report.rejected.items():
@@ -277,6 +323,8 @@ def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: 
                                    graded_from_submission=report.from_submission, missing=report.missing,
                                    rejected=report.rejected, provided_changed=report.provided_changed,
                                    best_model=str(report.best_model.relative_to(root)) if report.best_model else None)
+            # Hidden inputs of this submission: drawn from the salt of its assembled graded files.
+            refs = refs.with_salt(submission_salt(files_digest(report.package, assignment.graded_files)))
             if package is not None and len(info.substituted) < len(assignment.graded_files):
                 starter = SandboxStarter(factory, report.package, assignment, info)
                 sandbox = starter.sandbox
@@ -293,7 +341,21 @@ def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: 
         for f, why in info.broken.items():
             problems.append(f"cs231n/{f} could not be imported, its tests score zero: {why}")
         if sandbox is not None:
+            if not {"layers.py"} & (set(info.substituted) | set(info.broken)):
+                note = check_dropout_convention(sandbox, assignment, submission_meta)
+                if note:
+                    notes.append(note)
             sandbox_info = dict(sandbox.info)
+            starter.close()          # the code questions are done: free the worker before the notebooks
+        if assignment.notebooks and notebooks:
+            t2 = time.monotonic()
+            nb_grades = run_notebooks(assignment, root, package if root is not None else None,
+                                      report.package if root is not None else None, sandboxed=sandboxed,
+                                      artifacts_dir=artifacts_dir)
+            timing["notebooks"] = time.monotonic() - t2
+        elif assignment.notebook_points > 0:
+            notes.append(f"The notebooks were not run (code questions only): the maximum score leaves out "
+                         f"their {assignment.notebook_points:g} points.")
     finally:
         if starter is not None:
             try:
@@ -307,6 +369,12 @@ def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: 
                             timing={k: round(v, 3) for k, v in timing.items()},
                             not_run_reason="Not graded: the submission could not be unpacked (see the output)."
                             if outcomes == {} and problems else "Not graded: this test did not run.")
+    results.extra_data.training_curves = info.training_curves
+    results.extra_data.notebooks_run = nb_grades is not None
+    if nb_grades is not None:
+        from grader.notebooks import merge_into_results
+
+        merge_into_results(results, nb_grades)
     for e in results.extra_data.grader_errors:
         print(f"grader error in {e['test']}:\n{e['error']}", file=sys.stderr)
     return results

@@ -124,6 +124,7 @@ class NotebookResult:
     - shell_escapes: [{"cell": int, "line": str}] IPython shell escapes found in code cells
     - inline_answers: [{"notebook", "question", "answer", "cell"}]
     - executed: path of the executed-notebook artifact, or None
+    - grader_problem: the kernel could not start at all (the grader's fault, reported as a grader error)
     """
 
     name: str
@@ -137,6 +138,7 @@ class NotebookResult:
     shell_escapes: list[dict] = field(default_factory=list)
     inline_answers: list[dict] = field(default_factory=list)
     executed: str | None = None
+    grader_problem: bool = False
 
     @property
     def ran_to_end(self) -> bool:
@@ -730,11 +732,12 @@ def _make_stage(package_dir: Path, sandboxed: bool, owner: int | None) -> _Stage
     root = launch.stage_package(package_dir)
     stage = _Stage(root, root / "submission" / "cs231n", root / "shims", root / "work", root / "ipc",
                    root / "kernel-stderr.log")
-    shutil.copytree(SHIMS_DIR, stage.shims, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for folder, dirs, files in os.walk(stage.shims):
-        os.chmod(folder, 0o755)
-        for f in files:
-            os.chmod(os.path.join(folder, f), 0o644)
+    if not stage.shims.is_dir():   # the launch module's stage holds a copy of the shims already
+        shutil.copytree(SHIMS_DIR, stage.shims, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for folder, dirs, files in os.walk(stage.shims):
+            os.chmod(folder, 0o755)
+            for f in files:
+                os.chmod(os.path.join(folder, f), 0o644)
     for folder in (stage.work, stage.ipc):
         folder.mkdir(mode=0o700)
         if owner is not None:
@@ -771,9 +774,9 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
     uid_lock = None
     if sandboxed and limits.uid is None:
         # a uid of its own (RLIMIT_NPROC counts per uid: another sandbox's fork bomb cannot starve this one)
-        from grader.sandbox.proxy import _acquire_uid
+        from grader.sandbox.proxy import acquire_uid
 
-        uid, uid_lock = _acquire_uid()
+        uid, uid_lock = acquire_uid()
         limits = dataclasses.replace(limits, uid=uid, gid=uid)
     kernel_uid = limits.uid if sandboxed and os.geteuid() == 0 else None
     stage = _make_stage(package_dir, sandboxed, kernel_uid)
@@ -891,7 +894,8 @@ def write_artifact(nb: nbformat.NotebookNode, artifact: str | Path) -> Path:
     artifact.parent.mkdir(parents=True, exist_ok=True)
     capped = copy.deepcopy(nb)
     cap_outputs(capped)
-    nbformat.write(capped, str(artifact))
+    # The student's text may hold lone surrogates ("\udcff" escapes in the .ipynb): written as "?".
+    artifact.write_bytes(nbformat.writes(capped).encode("utf-8", errors="replace"))
     return artifact
 
 
@@ -960,9 +964,50 @@ def notebook_test(result: NotebookResult, spec: NotebookSpec) -> dict[str, Any]:
     return test
 
 
+def notebook_specs(specs: Iterable[Any]) -> list[NotebookSpec]:
+    """``NotebookSpec`` objects from the manifest's ``[[notebooks]]`` (dicts, pydantic models or specs)."""
+    return [s if isinstance(s, NotebookSpec) else
+            NotebookSpec.from_manifest(s.model_dump() if hasattr(s, "model_dump") else dict(s)) for s in specs]
+
+
+def _grades(results: list[NotebookResult], specs: list[NotebookSpec],
+            saved_files: dict[str, str] | None = None) -> NotebookGrades:
+    tests = [notebook_test(r, s) for r, s in zip(results, specs) if s.points > 0]
+    extra = {"notebooks": [r.to_dict() for r in results],
+             "inline_answers": [a for r in results for a in r.inline_answers],
+             "notebook_files": dict(saved_files or {})}
+    return NotebookGrades(results, tests, extra)
+
+
+def not_run(specs: Iterable[Any], reason: str) -> NotebookGrades:
+    """The grades when the notebooks cannot run at all (the upload could not be unpacked): every notebook
+    ``missing`` with ``reason``, so its points still count towards the maximum."""
+    specs = notebook_specs(specs)
+    return _grades([NotebookResult(name=s.name, status="missing", message=reason) for s in specs], specs)
+
+
+def _keep_saved(workdir: Path, names: Iterable[str], out: Path, max_bytes: int) -> dict[str, str]:
+    """Copy the files ``names`` the notebooks saved in ``workdir`` (regular files of at most ``max_bytes``)
+    into the artifacts folder ``out`` -> ``{name: path relative to out's parent}``."""
+    kept = {}
+    for name in names:
+        src = workdir / name
+        try:
+            st = os.lstat(src)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
+            continue
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, out / name, follow_symlinks=False)
+        kept[name] = os.path.relpath(out / name, out.resolve().parent)
+    return kept
+
+
 def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str | Path,
                     artifacts: str | Path | None = None, student_package: str | Path | None = None,
-                    sandboxed: bool = True, data_dir: str | Path | None = None) -> NotebookGrades:
+                    sandboxed: bool = True, data_dir: str | Path | None = None, keep_files: Iterable[str] = (),
+                    keep_max_bytes: int = 50 * 2**20) -> NotebookGrades:
     """Run the manifest's notebooks of the extracted submission ``root`` one after the other.
 
     - root: the extracted submission; notebooks are found with ``grader.archive.locate_notebooks``
@@ -971,6 +1016,8 @@ def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str 
     - package_dir: the assembled ``cs231n`` package (the one given to the Sandbox)
     - artifacts: folder for the executed notebooks (``artifacts_dir(results.json)``); each result's
       ``executed`` is then relative to its parent (the folder of results.json). None: no artifacts
+    - keep_files: names of files the notebooks save (``best_model.npz``) copied into ``artifacts`` too
+      (regular files up to ``keep_max_bytes``), listed in ``extra_data["notebook_files"]``
 
     All notebooks share one scratch working folder (as they share the assignment folder of a student), so a
     file saved by one (``best_model.npz``) is visible to the next. A notebook that fails never stops the
@@ -978,11 +1025,14 @@ def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str 
     """
     from grader.archive import locate_notebooks
 
-    specs = [s if isinstance(s, NotebookSpec) else
-             NotebookSpec.from_manifest(s.model_dump() if hasattr(s, "model_dump") else dict(s)) for s in specs]
+    specs = notebook_specs(specs)
     found = locate_notebooks(Path(root), [s.name for s in specs],
                              package=Path(student_package) if student_package is not None else None)
     out = Path(artifacts) if artifacts is not None else None
+    keep_files = list(keep_files)
+    if out is not None:   # what an earlier grade wrote here must not pass for this one's
+        for name in [s.name for s in specs] + keep_files:
+            (out / name).unlink(missing_ok=True)
     results: list[NotebookResult] = []
     workdir = Path(tempfile.mkdtemp(prefix="nb-work-"))
     try:
@@ -993,33 +1043,39 @@ def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str 
                                       total_timeout=spec.total_timeout, workdir=workdir,
                                       artifact=out / spec.name if out is not None else None, sandboxed=sandboxed)
             except NotebookInfraError as e:
-                result = NotebookResult(name=spec.name, status="error", message=f"grader problem: {e}")
+                result = NotebookResult(name=spec.name, status="error", message=f"grader problem: {e}",
+                                        grader_problem=True)
             if result.executed and out is not None:
                 result.executed = os.path.relpath(result.executed, out.resolve().parent)
             results.append(result)
+        saved = _keep_saved(workdir, keep_files, out, keep_max_bytes) if out is not None else {}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    tests = [notebook_test(r, s) for r, s in zip(results, specs) if s.points > 0]
-    extra = {"notebooks": [r.to_dict() for r in results],
-             "inline_answers": [a for r in results for a in r.inline_answers]}
-    return NotebookGrades(results, tests, extra)
+    return _grades(results, specs, saved)
 
 
 NOTEBOOK_QUESTION = ("NB", "Notebooks run to the end")
+MAX_EXTRA_TEXT = 20_000   # characters of one string (an inline answer, an error message) in extra_data
 
 
 def merge_into_results(results, grades: NotebookGrades) -> None:
     """Add the notebooks to a ``grader.scoring.Results`` (in place).
 
-    ``extra_data.notebooks`` and ``extra_data.inline_answers`` are always set. Notebooks worth points become
-    tests of one more question, ``NB`` "Notebooks run to the end" (numbered after the last question), whose
-    points are added to the score, the maximum and the summary in ``output``.
+    ``extra_data.notebooks``, ``extra_data.inline_answers`` and ``extra_data.notebook_files`` are always
+    set (every string cleaned: it is the student's text). Notebooks worth points become tests of one more
+    question, ``NB`` "Notebooks run to the end" (numbered after the last question), whose points are added
+    to the score, the maximum and the summary in ``output``. A kernel that could not start at all is also
+    reported in ``extra_data.grader_errors``.
     """
-    from grader.scoring import QuestionScore, TestResult
+    from grader.scoring import MAX_TEST_OUTPUT, QuestionScore, TestResult
+    from grader.text import clean, clean_tree
 
     extra = results.extra_data
-    setattr(extra, "notebooks", grades.extra_data["notebooks"])
-    setattr(extra, "inline_answers", grades.extra_data["inline_answers"])
+    for key, value in grades.extra_data.items():
+        setattr(extra, key, clean_tree(value, MAX_EXTRA_TEXT))
+    for r in grades.results:
+        if r.grader_problem:
+            extra.grader_errors.append({"test": f"{NOTEBOOK_QUESTION[0]} {r.name}", "error": clean(r.message, 8000)})
     if not grades.tests:
         return
     number = len(extra.questions) + 1
@@ -1028,8 +1084,8 @@ def merge_into_results(results, grades: NotebookGrades) -> None:
     for i, t in enumerate(grades.tests, start=1):
         results.tests.append(TestResult(
             name=f"{qid} {title}: {t['name']}", number=f"{number}.{i}", score=t["score"], max_score=t["max_score"],
-            status=t["status"], output="" if t["status"] == "passed" else t["output"],
-            extra_data={"question": qid, "notebook": t["notebook"]}))
+            status=t["status"], output="" if t["status"] == "passed" else clean(t["output"], MAX_TEST_OUTPUT),
+            extra_data={"question": qid, "test": t["name"], "notebook": t["notebook"]}))
         score += t["score"]
         max_score += t["max_score"]
     extra.questions.append(QuestionScore(id=qid, title=title, score=round(score, 4), max_score=round(max_score, 4)))

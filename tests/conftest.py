@@ -31,3 +31,15 @@ def solutions():
 def starter():
     """``starter('layers')`` -> the starter's ``cs231n.layers`` module."""
     return lambda submodule: cs231n_module("starter", submodule)
+
+
+@pytest.fixture(scope="session")
+def graded_notebooks(tmp_path_factory):
+    """The solutions' and the starter's zips graded WITH their notebooks, once for the whole session:
+    ``{"solutions": GradedRun, "starter": GradedRun}`` (see tests/notebook_run.py)."""
+    import notebook_run
+
+    reason = notebook_run.why_not_runnable()
+    if reason:
+        pytest.skip(reason)
+    return notebook_run.grade_with_notebooks(tmp_path_factory.mktemp("graded-notebooks"))

@@ -16,13 +16,19 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SOLUTIONS, STARTER
-from grader.grade import GraderError, grade
+from grader.grade import GraderError
+from grader.grade import grade as grade_all
 
 pytestmark = pytest.mark.skipif(not (ROOT / "reference_outputs" / "assignment2" / "manifest.json").is_file(),
                                 reason="reference outputs not generated")
 HAS_MODEL = (SOLUTIONS / "best_model.npz").is_file()
 Q7_TESTS = {"test_best_model_loads", "test_best_model_accuracy_70", "test_best_model_accuracy_80",
             "test_best_model_accuracy_85"}
+
+
+def grade(submission: Path, **kwargs):
+    """The code questions only (the notebooks are graded once, by tests/notebook_run.py's fixture)."""
+    return grade_all(submission, notebooks=False, **kwargs)
 
 
 def make_submission(tmp_path: Path, appended: dict[str, str] | None = None, remove=()) -> Path:
@@ -56,8 +62,8 @@ def test_cli_grades_the_solutions_zip_with_full_marks(tmp_path):
     zips = build_zips(tmp_path / "zips")
     out = tmp_path / "results.json"
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(zips["solutions"]), "--assignment",
-                           "assignment2", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env={"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+                           "assignment2", "--out", str(out), "--no-notebooks"],   # notebooks: tests/notebook_run.py
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, env={"OPENBLAS_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(out.read_text())
     assert results["extra_data"]["grader_errors"] == []
@@ -263,9 +269,9 @@ def test_without_a_working_sandbox_grading_refuses_unless_no_sandbox(tmp_path, m
     monkeypatch.setattr(launch, "probe", lambda *a, **k: {"ok": False, "reason": "disabled by the test"})
     with pytest.raises(GraderError, match="no-sandbox"):
         grade(STARTER)
-    assert main(["grade", str(STARTER), "--out", str(tmp_path / "r.json")]) == 2
+    assert main(["grade", str(STARTER), "--out", str(tmp_path / "r.json"), "--no-notebooks"]) == 2
     assert not (tmp_path / "r.json").exists()
-    assert main(["grade", str(STARTER), "--out", str(tmp_path / "r.json"), "--no-sandbox"]) == 0
+    assert main(["grade", str(STARTER), "--out", str(tmp_path / "r.json"), "--no-sandbox", "--no-notebooks"]) == 0
     results = json.loads((tmp_path / "r.json").read_text())
     assert results["extra_data"]["sandbox"]["sandboxed"] is False
     assert "WITHOUT a sandbox" in results["output"] and results["score"] == 0

@@ -247,7 +247,7 @@ def _grade(submission: Path, out: Path, timeout: float) -> tuple[subprocess.Comp
     start = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "grader", "grade", str(submission), "--assignment", "assignment2",
-         "--out", str(out)],
+         "--out", str(out), "--no-notebooks"],   # the attacks are on the code questions' sandbox
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout + 60,
     )
     return proc, time.monotonic() - start

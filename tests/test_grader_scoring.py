@@ -28,7 +28,8 @@ def test_manifest_content(assignment):
     assert assignment.dropout_semantics == "keep"
     assert [n.name for n in assignment.notebooks] == ["FullyConnectedNets", "BatchNormalization", "Dropout",
                                                       "ConvolutionalNetworks"]
-    assert all(n.points == 0 for n in assignment.notebooks)
+    assert all(n.points == 2 for n in assignment.notebooks) and assignment.notebook_points == 8
+    assert all(n.cell_timeout <= n.total_timeout for n in assignment.notebooks)
     assert assignment.max_score == sum(sum(q.tests.values()) for q in assignment.questions) == 100
     assert assignment.limits.call_timeout < assignment.limits.train_timeout < assignment.limits.total_time
     for q in assignment.questions:
@@ -44,6 +45,8 @@ def test_manifest_content(assignment):
     (lambda d: d.update(unknown_key=1), "unknown_key"),
     (lambda d: d["limits"].update(call_timeout=-1), "call_timeout"),
     (lambda d: d["best_model"]["tiers"].update(test_nonexistent=0.5), "tiers name tests"),
+    (lambda d: d["notebooks"].append(dict(d["notebooks"][0])), "a notebook is listed twice"),
+    (lambda d: d["notebooks"][0].update(name="../x"), "name"),
 ])
 def test_invalid_manifests_are_rejected(mutate, fragment):
     data = _raw()

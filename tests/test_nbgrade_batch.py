@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from grader import authoring, batch
+from grader.assignments import load_assignment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,9 +79,13 @@ def test_batch_grades_skips_and_forces(tmp_path, zips):
     assert header == ["submission", "status", "score", "max_score", *[q["id"] for q in questions], "seconds",
                       "message"]
     assert sorted(rows) == ["alice", "bob", "carol", "dave"]
-    full = rows["alice"]["max_score"]
-    assert rows["alice"]["score"] == full and rows["carol"]["score"] == full
-    assert all(rows["alice"][q["id"]] == f"{q['max_score']:g}" for q in questions)
+    # The uploads hold no notebooks: every code question earns full marks, the notebooks (NB) none of theirs.
+    assert questions[-1]["id"] == "NB" and questions[-1]["max_score"] > 0
+    code_full = f"{sum(q['max_score'] for q in questions[:-1]):g}"
+    assert float(rows["alice"]["max_score"]) == sum(q["max_score"] for q in questions)
+    assert rows["alice"]["score"] == code_full and rows["carol"]["score"] == code_full
+    assert all(rows["alice"][q["id"]] == f"{q['max_score']:g}" for q in questions[:-1])
+    assert rows["alice"]["NB"] == rows["carol"]["NB"] == rows["dave"]["NB"] == "0"
     assert rows["bob"]["score"] == "0" and rows["bob"]["status"] == "graded"
     assert rows["dave"]["score"] == "0" and "could not be unpacked" in rows["dave"]["message"]
     for name in rows:
@@ -93,7 +98,7 @@ def test_batch_grades_skips_and_forces(tmp_path, zips):
     assert proc.returncode == 0 and "0 graded, 4 skipped" in proc.stdout, proc.stdout + proc.stderr
     assert time.monotonic() - started < 15
     assert (out / "alice" / "results.json").stat().st_mtime_ns == first
-    assert read_csv(out / "grades.csv")[1]["alice"]["score"] == full, "skipped rows keep their grades"
+    assert read_csv(out / "grades.csv")[1]["alice"]["score"] == code_full, "skipped rows keep their grades"
 
     # A changed submission is graded again, the others are not; --force grades everything.
     code_only_copy(zips["starter"], subs / "alice.zip")
@@ -129,7 +134,8 @@ def test_a_crashing_or_hanging_grade_never_stops_the_batch(tmp_path, zips):
     assert rows["crash"]["status"] == "failed" and "status 3" in rows["crash"]["message"]
     assert "boom" in (out / "crash" / "grade.log").read_text()
     assert rows["hang"]["status"] == "timeout" and rows["hang"]["score"] == ""
-    assert rows["ok"]["score"] == rows["ok"]["max_score"] != ""
+    assert rows["ok"]["score"] != "" and rows["ok"]["NB"] == "0"   # full marks but for the missing notebooks
+    assert float(rows["ok"]["score"]) == float(rows["ok"]["max_score"]) - load_assignment("assignment2").notebook_points
     # the failed ones are tried again by the next run, the graded one is not
     summary = batch.grade_batch(subs, assignment="assignment2", out_dir=out, jobs=3, timeout=12, progress=False)
     assert {o.submission.name: o.status for o in summary.outcomes} == {

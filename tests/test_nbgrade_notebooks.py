@@ -1,8 +1,10 @@
 """The notebook runner: a kernel inside the sandbox, every failure mode, and what is extracted from a notebook.
 
-Each test writes a tiny notebook and runs it with ``grader.notebooks.run_notebook`` against a small package
-written by the test (a ``cs231n`` folder with one module), so no test depends on the assignment's code.
-A kernel start costs about one second.
+Most tests write a tiny notebook and run it with ``grader.notebooks.run_notebook`` against a small package
+written by the test (a ``cs231n`` folder with one module), so they do not depend on the assignment's code.
+A kernel start costs about one second. The last tests read the grade of the assignment's own notebooks
+(solutions and starter, ``python -m grader grade``), run once per session by the ``graded_notebooks`` fixture
+(tests/notebook_run.py), which tests/test_notebooks.py shares.
 """
 from __future__ import annotations
 
@@ -294,8 +296,11 @@ def test_one_broken_notebook_never_stops_the_others(tmp_path, package):
     write_nb(sub / "Reads.ipynb", "print(open('best_model.npz', 'rb').read())")
     specs = [{"name": n, "points": 1, "cell_timeout": 20, "total_timeout": 60}
              for n in ("Dies", "Broken", "Missing", "Fine", "Reads")]
-    grades = notebooks.grade_notebooks(sub, specs, package_dir=package,
-                                       artifacts=tmp_path / "out" / "results_notebooks")
+    stale = tmp_path / "out" / "results_notebooks" / "Missing.ipynb"      # left by an earlier grade
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    grades = notebooks.grade_notebooks(sub, specs, package_dir=package, artifacts=stale.parent,
+                                       keep_files=["best_model.npz", "never_saved.npz"])
     status = {r.name: r.status for r in grades.results}
     assert status == {"Dies.ipynb": "error", "Broken.ipynb": "invalid", "Missing.ipynb": "missing",
                       "Fine.ipynb": "ok", "Reads.ipynb": "ok"}
@@ -307,61 +312,95 @@ def test_one_broken_notebook_never_stops_the_others(tmp_path, package):
     assert fine.executed == "results_notebooks/Fine.ipynb" and (tmp_path / "out" / fine.executed).is_file()
     reads = nbformat.read(str(tmp_path / "out" / "results_notebooks" / "Reads.ipynb"), as_version=4)
     assert "b'x'" in reads.cells[0].outputs[0]["text"], "notebooks share their folder, like a student's"
+    assert not stale.exists(), "an earlier grade's artifact must not pass for this one's"
+    assert grades.extra_data["notebook_files"] == {"best_model.npz": "results_notebooks/best_model.npz"}
+    assert (tmp_path / "out" / "results_notebooks" / "best_model.npz").read_bytes() == b"x"
 
 
-# ------------------------------------------------------------------------------------------------------------
-# The assignment's own notebooks, graded the way the grade flow does it (slow: one run of each notebook)
-# ------------------------------------------------------------------------------------------------------------
-
-def grade_with_notebooks(submission: Path, results_path: Path, points: float = 2.0):
-    """``grader.grade.grade`` plus the notebooks of the manifest, each worth ``points`` for running to the end.
-
-    These are the calls the grade flow makes for notebooks (unpack, locate, assemble as for the code; then
-    ``grade_notebooks`` and ``merge_into_results``), written out here so the test does not depend on how
-    many points the manifest gives the notebooks today.
-    """
-    import inspect
-    import tempfile
-
-    from grader import archive
+def test_notebook_points_count_even_when_the_upload_cannot_be_unpacked(tmp_path):
+    """The maximum is honest: an upload that is not an archive still has the notebooks' points in its
+    maximum (each notebook "not run"); grading without notebooks leaves them out and says so."""
     from grader.assignments import load_assignment
-    from grader.grade import STARTER_PKG, grade
+    from grader.grade import grade
 
     assignment = load_assignment("assignment2")
-    # the code part only (once the grade flow runs notebooks itself, it is told not to here)
-    no_notebooks = {"notebooks": False} if "notebooks" in inspect.signature(grade).parameters else {}
-    results = grade(submission, "assignment2", **no_notebooks)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = archive.safe_extract(submission, Path(tmp) / "submission")
-        package = archive.locate_package(root, assignment.graded_files)
-        assembled = archive.assemble_package(package, STARTER_PKG, assignment.graded_files,
-                                             Path(tmp) / "assembled" / "cs231n")
-        specs = [dict(nb.model_dump(), points=points) for nb in assignment.notebooks]
-        grades = notebooks.grade_notebooks(root, specs, package_dir=assembled.package, student_package=package,
-                                           artifacts=notebooks.artifacts_dir(results_path))
-    notebooks.merge_into_results(results, grades)
-    results.write(results_path)
-    return results
+    upload = tmp_path / "submission.zip"
+    upload.write_text("not a zip archive")
+    results = grade(upload)
+    nb = results.extra_data.questions[-1]
+    assert (nb.id, nb.score, nb.max_score) == ("NB", 0, assignment.notebook_points)
+    assert results.extra_data.max_score == assignment.max_score + assignment.notebook_points
+    nb_tests = [t for t in results.tests if t.extra_data["question"] == "NB"]
+    assert len(nb_tests) == 4 and all("could not be unpacked" in t.output for t in nb_tests)
+    code_only = grade(upload, notebooks=False)
+    assert [q.id for q in code_only.extra_data.questions][-1] == "Q8"
+    assert code_only.extra_data.max_score == assignment.max_score and code_only.extra_data.notebooks_run is False
+    assert f"The notebooks were not run (code questions only): the maximum score leaves out their " \
+           f"{assignment.notebook_points:g} points." in code_only.output
 
 
-@pytest.mark.slow
-def test_solutions_earn_the_notebook_points_and_the_starter_fails_at_its_first_todo(tmp_path):
-    from grader import authoring, report
+def test_results_stay_writable_with_lone_surrogates_in_a_notebook(tmp_path, package):
+    """A notebook's text with a lone surrogate (a "\\udcff" escape in the .ipynb) is the student's: the
+    artifact and results.json are still written."""
+    from grader.assignments import load_assignment
+    from grader.grade import grade
 
-    zips = authoring.build_zips(tmp_path / "zips")
-    solved = grade_with_notebooks(zips["solutions"], tmp_path / "solutions" / "results.json")
-    nb_question = solved.extra_data.questions[-1]
-    assert (nb_question.id, nb_question.score, nb_question.max_score) == ("NB", 8.0, 8.0)
-    assert solved.score == solved.extra_data.max_score, solved.output
-    runs = {nb["name"]: nb for nb in solved.extra_data.notebooks}
+    sub = tmp_path / "sub"
+    shutil.copytree(ROOT_SOLUTIONS.parent / "starter" / "cs231n", sub / "cs231n")
+    path = write_nb(sub / "Dropout.ipynb", "md:## Inline Question 1\nWhy?", "md:**Your Answer:** x", "print(1)")
+    path.write_text(path.read_text().replace("Answer:** x", "Answer:** \\udcff"))
+    results = grade(sub, artifacts_dir=tmp_path / "out" / "results_notebooks")
+    results.write(tmp_path / "out" / "results.json")
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    dropout = next(nb for nb in data["extra_data"]["notebooks"] if nb["name"] == "Dropout.ipynb")
+    assert dropout["status"] == "ok", dropout
+    assert data["extra_data"]["inline_answers"][0]["answer"] == "?"
+    assert (tmp_path / "out" / "results_notebooks" / "Dropout.ipynb").is_file()
+    assert len(data["extra_data"]["notebooks"]) == len(load_assignment("assignment2").notebooks)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The assignment's own notebooks, graded by `python -m grader grade` (the session fixture graded_notebooks of
+# tests/notebook_run.py: the notebooks run once for the whole suite; test_notebooks.py reads the same run)
+# ------------------------------------------------------------------------------------------------------------
+
+def test_solutions_earn_the_notebook_points(graded_notebooks):
+    from grader.assignments import load_assignment
+
+    assignment = load_assignment("assignment2")
+    run = graded_notebooks["solutions"]
+    solved, extra = run.results, run.results["extra_data"]
+    nb_question = extra["questions"][-1]
+    points = assignment.notebook_points
+    assert (nb_question["id"], nb_question["score"], nb_question["max_score"]) == ("NB", points, points) != ("NB", 0, 0)
+    assert extra["max_score"] == assignment.max_score + points, "the notebooks' points count towards the maximum"
+    assert solved["score"] == extra["max_score"], solved["output"]
+    assert extra["grader_errors"] == [] and extra["notebooks_run"] is True
+    assert "NB" in run.stdout and f"{points:g} / {points:g}" in run.stdout       # the question table
+    runs = {nb["name"]: nb for nb in extra["notebooks"]}
+    assert sorted(runs) == sorted(f"{nb.name}.ipynb" for nb in assignment.notebooks)
     assert all(nb["status"] == "ok" and nb["cells_run"] == nb["cells_total"] for nb in runs.values()), runs
-    assert len(solved.extra_data.inline_answers) >= 4 and all(a["answer"] for a in solved.extra_data.inline_answers)
-    executed = tmp_path / "solutions" / runs["FullyConnectedNets.ipynb"]["executed"]
+    nb_tests = [t for t in solved["tests"] if t["extra_data"].get("question") == "NB"]
+    assert [t["extra_data"]["notebook"] for t in nb_tests] == [f"{nb.name}.ipynb" for nb in assignment.notebooks]
+    assert all(t["status"] == "passed" and t["score"] == t["max_score"] == 2 for t in nb_tests)
+    assert len(extra["inline_answers"]) >= 4 and all(a["answer"] for a in extra["inline_answers"])
+    assert runs["FullyConnectedNets.ipynb"]["executed"] == "results_notebooks/FullyConnectedNets.ipynb"
+    executed = run.results_path.parent / runs["FullyConnectedNets.ipynb"]["executed"]
     assert "Validation set accuracy" in executed.read_text()
+    assert extra["notebook_files"] == {"best_model.npz": "results_notebooks/best_model.npz"}
+    # the code questions' hooks: the Solver's histories for the report, the dropout convention measured
+    assert {c["id"] for c in extra["training_curves"]} == {"two_layer_net", "fc_net"}
+    assert extra["submission"]["dropout_semantics"]["semantics"] == "keep"
+    assert extra["timing"]["notebooks"] > 0
 
-    starter = grade_with_notebooks(zips["starter"], tmp_path / "starter" / "results.json")
-    assert starter.score == 0
-    for nb in starter.extra_data.notebooks:
+
+def test_the_starter_fails_at_its_first_todo_and_the_report_says_where(graded_notebooks):
+    from grader import report
+
+    run = graded_notebooks["starter"]
+    starter = run.results
+    assert starter["score"] == 0 and starter["extra_data"]["questions"][-1]["id"] == "NB"
+    for nb in starter["extra_data"]["notebooks"]:
         # the first exercise: the first section after the title; its first code cell is where the TODO shows
         cells = nbformat.read(str(ROOT_SOLUTIONS / nb["name"]), as_version=4).cells
         sections = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("#")]
@@ -369,6 +408,7 @@ def test_solutions_earn_the_notebook_points_and_the_starter_fails_at_its_first_t
         assert nb["status"] == "error" and nb["cell"] == first_exercise, nb
         assert nb["heading"] == cells[sections[1]].source.splitlines()[0].lstrip("# ").strip()
         assert nb["message"].splitlines()[-1].split(":")[0] in ("TypeError", "AttributeError"), nb["message"]
-    text = report.render_markdown(json.loads((tmp_path / "starter" / "results.json").read_text()))
-    fc = next(nb for nb in starter.extra_data.notebooks if nb["name"] == "FullyConnectedNets.ipynb")
+    text = report.render_markdown(json.loads(run.results_path.read_text()))
+    fc = next(nb for nb in starter["extra_data"]["notebooks"] if nb["name"] == "FullyConnectedNets.ipynb")
     assert f"**FullyConnectedNets.ipynb**: error at cell {fc['cell']} (section \u201c{fc['heading']}\u201d)" in text
+    assert starter["extra_data"]["notebook_files"] == {}, "the starter's FC notebook never reaches the save"

@@ -1,24 +1,16 @@
 """The solution notebooks: committed clean, and running top to bottom within their stated time budgets.
 
-Every notebook is executed with nbclient in a temporary copy of ``solutions/`` (nothing in the repository is
-written), on Fashion-MNIST, with ``OPENBLAS_NUM_THREADS=1``. Each test checks that no cell raised, that the
-whole run fits the budget stated in the notebook's introduction, and that the key printed results (the
-canonical checks and the training targets) are there.
-
-How the kernel is found: the test writes a kernelspec named ``python3`` whose argv starts with this
-interpreter (``sys.executable``, i.e. ``.venv/bin/python`` under ``make test``) into a temporary directory and
-puts that directory first on ``JUPYTER_PATH``. So the notebooks always run with the venv's Python and its
-packages, whatever kernelspecs the machine has (or lacks); only ``ipykernel`` from ``pip install -e .`` is
-needed.
+The notebooks are executed once for the whole suite, the way the grader runs them: ``solutions.zip`` graded
+by ``python -m grader grade`` with its notebooks, each kernel in the sandbox, on Fashion-MNIST, with
+``OPENBLAS_NUM_THREADS=1`` (the session fixture ``graded_notebooks``, tests/notebook_run.py). The tests here
+read the executed notebooks the grade kept beside results.json: no cell raised, each run (kernel start
+included) fits the budget stated in the notebook's introduction, and the key printed results (the
+canonical checks and the training targets) are there; the model the FC notebook saved is checked too.
 """
 from __future__ import annotations
 
 import importlib
-import json
 import re
-import shutil
-import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -31,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ["FullyConnectedNets", "BatchNormalization", "Dropout", "ConvolutionalNetworks"]
 TOTAL_BUDGET_SECONDS = 360          # all four notebooks, one core
-FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 START = "# *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****"
 END = "# *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****"
@@ -82,63 +73,20 @@ def printed_array(text: str, label: str) -> np.ndarray:
     return np.array([float(v) for v in match.group(1).split()])
 
 
-@pytest.fixture(scope="module")
-def kernel_env(tmp_path_factory):
-    """Environment for the notebook kernels: a private 'python3' kernelspec running sys.executable."""
-    if not (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip("Fashion-MNIST is not installed (Debian package dataset-fashion-mnist, see Makefile)")
-    jupyter_dir = tmp_path_factory.mktemp("jupyter")
-    spec_dir = jupyter_dir / "kernels" / "python3"
-    spec_dir.mkdir(parents=True)
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (test venv)",
-        "language": "python",
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec))
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("JUPYTER_PATH", str(jupyter_dir))
-        mp.setenv("OPENBLAS_NUM_THREADS", "1")
-        mp.setenv("OMP_NUM_THREADS", "1")
-        mp.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-        mp.delenv("CS231N_DATA_DIR", raising=False)     # use Fashion-MNIST, never a local CIFAR-10
-
-        from jupyter_client.kernelspec import KernelSpecManager
-        found = KernelSpecManager().get_kernel_spec("python3")
-        assert Path(found.resource_dir) == spec_dir
-        assert found.argv[0] == sys.executable
-        yield
-
-
-def execute(name: str, workdir: Path) -> tuple[nbformat.NotebookNode, float, Path]:
-    """Run solutions/<name>.ipynb top to bottom in a fresh copy of solutions/ under workdir.
-
-    Returns (executed notebook, wall time in seconds, the folder it ran in). Raises (failing the test) if a
-    cell raises or a single cell runs longer than the notebook's whole budget.
-    """
-    from nbclient import NotebookClient
-
-    copy = workdir / "solutions"
-    shutil.copytree(SOLUTIONS, copy, ignore=shutil.ignore_patterns(
-        "__pycache__", ".ipynb_checkpoints", "datasets", "best_model.npz", "*.ipynb"))
-    shutil.copy2(SOLUTIONS / f"{name}.ipynb", copy / f"{name}.ipynb")
-    nb = nbformat.read(str(copy / f"{name}.ipynb"), as_version=4)
-    budget = stated_budget(nb)
-
-    client = NotebookClient(nb, kernel_name="python3", timeout=budget, startup_timeout=120,
-                            resources={"metadata": {"path": str(copy)}})
-    start = time.monotonic()
-    client.execute()
-    elapsed = time.monotonic() - start
-
+def executed(graded_notebooks, name: str) -> nbformat.NotebookNode:
+    """The solutions' notebook ``name`` as the grade executed it, after the checks every notebook shares:
+    every code cell ran and none raised, the run fit the stated budget, the data set was Fashion-MNIST."""
+    run = graded_notebooks["solutions"]
+    entry = run.notebook(f"{name}.ipynb")
+    assert entry["status"] == "ok" and entry["cells_run"] == entry["cells_total"], entry
+    nb = run.executed(f"{name}.ipynb")
     errors = [out for cell in nb.cells for out in cell.get("outputs", []) if out.output_type == "error"]
     assert not errors, errors
-    out = stdout_of(nb)
-    assert "Dataset: fashion_mnist" in out
-    assert elapsed <= budget, "%s took %.1f s, its stated budget is %d s" % (name, elapsed, budget)
-    print("%s ran in %.1f s (budget %d s)" % (name, elapsed, budget))
-    return nb, elapsed, copy
+    assert "Dataset: fashion_mnist" in stdout_of(nb)
+    budget = stated_budget(read_notebook(name))
+    assert entry["duration"] <= budget, "%s took %.1f s, its stated budget is %d s" % (name, entry["duration"], budget)
+    print("%s ran in %.1f s (budget %d s)" % (name, entry["duration"], budget))
+    return nb
 
 
 def model_accuracy(package_dir: Path, alias: str, model_path: Path) -> tuple[float, dict]:
@@ -211,8 +159,8 @@ def test_committed_best_model():
 # running the notebooks
 # --------------------------------------------------------------------------------------------------------
 
-def test_fully_connected_nets(kernel_env, tmp_path):
-    nb, _, workdir = execute("FullyConnectedNets", tmp_path)
+def test_fully_connected_nets(graded_notebooks):
+    nb = executed(graded_notebooks, "FullyConnectedNets")
     out = stdout_of(nb)
 
     assert printed(out, "difference:")[0] < 1e-8                                   # affine_forward
@@ -230,15 +178,16 @@ def test_fully_connected_nets(kernel_env, tmp_path):
     assert printed(out, "Validation set accuracy:")[0] >= 0.85
     assert count_images(nb) >= 4
 
-    # The saved model: plain npz, loads with the package's model_io, good on the test split.
-    acc, meta = model_accuracy(workdir / "cs231n", "_nbtest_fc_cs231n", workdir / "best_model.npz")
+    # The saved model (kept by the grade): plain npz, loads with the package's model_io, good on the test split.
+    saved = graded_notebooks["solutions"].saved_file("best_model.npz")
+    acc, meta = model_accuracy(SOLUTIONS / "cs231n", "_nbtest_fc_cs231n", saved)
     assert acc >= 0.85, acc
     assert acc == pytest.approx(printed(out, "Test set accuracy:")[0], abs=1e-9)
     assert meta["val_acc"] >= 0.85
 
 
-def test_batch_normalization(kernel_env, tmp_path):
-    nb, _, _ = execute("BatchNormalization", tmp_path)
+def test_batch_normalization(graded_notebooks):
+    nb = executed(graded_notebooks, "BatchNormalization")
     out = stdout_of(nb)
 
     assert np.allclose(printed_array(out, "After batch normalization (test-time):\n  means:"),
@@ -255,8 +204,8 @@ def test_batch_normalization(kernel_env, tmp_path):
     assert count_images(nb) >= 4
 
 
-def test_dropout(kernel_env, tmp_path):
-    nb, _, _ = execute("Dropout", tmp_path)
+def test_dropout(graded_notebooks):
+    nb = executed(graded_notebooks, "Dropout")
     out = stdout_of(nb)
 
     fractions = printed(out, "Fraction of train-time output set to zero:")
@@ -269,8 +218,8 @@ def test_dropout(kernel_env, tmp_path):
     assert count_images(nb) >= 1
 
 
-def test_convolutional_networks(kernel_env, tmp_path):
-    nb, _, _ = execute("ConvolutionalNetworks", tmp_path)
+def test_convolutional_networks(graded_notebooks):
+    nb = executed(graded_notebooks, "ConvolutionalNetworks")
     out = stdout_of(nb)
 
     assert printed(out, "difference:")[0] < 1e-7                                   # conv_forward_naive

@@ -285,8 +285,9 @@ def test_host_environment_is_not_visible(sb, secret_value):
     assert os.environ.get(SECRET) is None  # set only while the sandbox started (module fixture)
     seen = sb.call("cs231n.layers.environment")
     assert set(seen["environ"]) <= set(launch.BASE_ENV) | {"LC_CTYPE", "PWD"}
-    assert seen["environ"]["HOME"] == "/tmp" and seen["environ"]["PYTHONPATH"] == "/sandbox/submission"
-    assert "PYTHONPATH=/sandbox/submission" in seen["proc"]["1/environ"]  # it could read /proc environments
+    assert seen["environ"]["HOME"] == "/tmp"
+    assert seen["environ"]["PYTHONPATH"] == "/sandbox/submission:/sandbox/shims"   # the grader's shims last
+    assert "PYTHONPATH=/sandbox/submission:/sandbox/shims" in seen["proc"]["1/environ"]  # it could read /proc
     blob = repr(seen)
     assert secret_value not in blob and SECRET not in blob
     still_serves(sb)

@@ -8,7 +8,8 @@ A manifest says what is graded and how much each part is worth:
   (``@pytest.mark.files(...)``): when the submission lacks one of them, the test scores zero unrun;
 - ``[limits]``: per-call and training-call timeouts, the total time of the code questions, memory;
 - ``graded_files``: the files of ``cs231n/`` taken from the submission;
-- ``[[notebooks]]``: the notebooks a later stage runs (name, points, time limits);
+- ``[[notebooks]]``: the notebooks run after the code questions (``grader.notebooks``): ``name``, ``points``
+  for running to the end (tests of one more question, ``NB``; 0: run for feedback only), time limits;
 - ``[best_model]``: the file name and the accuracy tiers of Q7.
 
 ``load_assignment('assignment2')`` returns the validated :class:`Assignment`; every inconsistency (a
@@ -75,7 +76,10 @@ class Question(_Strict):
 
 
 class Notebook(_Strict):
-    name: str
+    """One notebook (``FullyConnectedNets``: the ``.ipynb`` may be left out), its points for running to the
+    end, and the seconds one cell / the whole notebook may take."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+(\.ipynb)?$")
     points: float = Field(ge=0)
     cell_timeout: float = Field(gt=0)
     total_timeout: float = Field(gt=0)
@@ -109,6 +113,9 @@ class Assignment(_Strict):
         suites = [q.suite for q in self.questions]
         if len(set(suites)) != len(suites):
             raise ValueError(f"two questions share a suite file: {suites}")
+        names = [n.name.removesuffix(".ipynb") for n in self.notebooks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a notebook is listed twice: {names}")
         if self.best_model is not None:
             listed = {t for q in self.questions for t in q.tests}
             missing = [t for t in self.best_model.tiers if t not in listed]
@@ -118,7 +125,12 @@ class Assignment(_Strict):
 
     @property
     def max_score(self) -> float:
+        """Points of the code questions (the notebooks' points come on top when they run)."""
         return float(sum(q.max_score for q in self.questions))
+
+    @property
+    def notebook_points(self) -> float:
+        return float(sum(n.points for n in self.notebooks))
 
     def question(self, qid: str) -> Question:
         for q in self.questions:

@@ -16,6 +16,9 @@ a different one).  Its whole file system view is:
     the Python prefix(es) if not under /usr        read-only   (the venv, at its own path)
     /sandbox/harness/{worker.py,codec.py}          read-only   (the only grader code in the sandbox)
     /sandbox/submission/cs231n                     read-only   (a copy of the student's package)
+    /sandbox/shims                                 read-only   (the grader's compatibility modules, grader/shims:
+                                                               ``past.builtins`` for old code; after the package
+                                                               on the import path)
     /proc (its own pid namespace), /dev (null, zero, random, ...)
     /tmp                                           writable tmpfs of limited size (also HOME)
     /usr/share/datasets                            hidden (empty): the public copy of the hidden split
@@ -41,10 +44,12 @@ MiB = 1 << 20
 
 SANDBOX_HARNESS = "/sandbox/harness"
 SANDBOX_SUBMISSION = "/sandbox/submission"
+SANDBOX_SHIMS = "/sandbox/shims"
 HARNESS_FILES = ("worker.py", "codec.py")  # the only grader files a sandbox ever sees
 HIDDEN_PATHS = ("/usr/share/datasets",)  # under /usr but must not be visible (public hidden-split labels)
 
 HERE = Path(__file__).resolve().parent
+SHIMS_DIR = HERE.parent / "shims"  # trusted modules old submissions import (``from past.builtins import xrange``)
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ UID_POOL = range(200_000, 200_000 + 4096)  # uids handed out by Sandbox for Limi
 BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "HOME": "/tmp",
-    "PYTHONPATH": SANDBOX_SUBMISSION,
+    "PYTHONPATH": f"{SANDBOX_SUBMISSION}:{SANDBOX_SHIMS}",
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "MPLBACKEND": "Agg",
@@ -208,9 +213,10 @@ def mounts(binds_ro: Mapping[str, str], limits: Limits, hide: Sequence[str] = HI
 def stage_package(package_dir: str | os.PathLike, limits: Limits = Limits()) -> Path:
     """Copy the harness and the student's package into a fresh directory the sandbox user can read.
 
-    Layout: ``<stage>/harness/{worker.py,codec.py}``, ``<stage>/submission/cs231n/...``, ``<stage>/home``
-    (scratch dir of an unsandboxed worker).  Only regular files and directories are copied: symlinks,
-    devices, ``__pycache__`` and ``.pyc`` files are skipped (a stale .pyc must not replace a source file).
+    Layout: ``<stage>/harness/{worker.py,codec.py}``, ``<stage>/submission/cs231n/...``, ``<stage>/shims``
+    (a copy of ``SHIMS_DIR``), ``<stage>/home`` (scratch dir of an unsandboxed worker).  Only regular files
+    and directories are copied: symlinks, devices, ``__pycache__`` and ``.pyc`` files are skipped (a stale
+    .pyc must not replace a source file).
     The caller removes the stage (``shutil.rmtree``) when done.
     """
     src = Path(package_dir)
@@ -224,6 +230,11 @@ def stage_package(package_dir: str | os.PathLike, limits: Limits = Limits()) -> 
             shutil.copyfile(HERE / name, stage / "harness" / name)
             os.chmod(stage / "harness" / name, 0o644)
         (stage / "home").mkdir(mode=0o755)
+        shutil.copytree(SHIMS_DIR, stage / "shims", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for dirpath, _, filenames in os.walk(stage / "shims"):
+            os.chmod(dirpath, 0o755)
+            for f in filenames:
+                os.chmod(os.path.join(dirpath, f), 0o644)
         dest_root = stage / "submission" / "cs231n"
         dest_root.mkdir(parents=True)
         os.chmod(stage / "submission", 0o755)
@@ -273,11 +284,12 @@ def worker_command(stage: Path, *, sandboxed: bool, limits: Limits = Limits(),
     exe, _ = python_runtime()
     wargs = ["--max-output", str(limits.max_output_bytes), "--max-frame", str(limits.max_frame_mb * MiB)]
     if not sandboxed:
-        env = dict(BASE_ENV, PYTHONPATH=str(stage / "submission"), HOME=str(stage / "home"))
+        env = dict(BASE_ENV, PYTHONPATH=f"{stage / 'submission'}:{stage / 'shims'}", HOME=str(stage / "home"))
         argv = [exe, str(stage / "harness" / "worker.py"), "--root", str(stage / "submission"), *wargs]
         return WorkerCommand(argv, env, str(stage / "home"), False)
     binds = {SANDBOX_HARNESS: str(stage / "harness"),
-             SANDBOX_SUBMISSION + "/cs231n": str(stage / "submission" / "cs231n")}
+             SANDBOX_SUBMISSION + "/cs231n": str(stage / "submission" / "cs231n"),
+             SANDBOX_SHIMS: str(stage / "shims")}
     for dest, src in (extra_ro_binds or {}).items():
         if _under(dest, "/sandbox") or dest in ("/", "/tmp", "/proc", "/dev"):
             raise ValueError(f"extra bind {dest} would cover a sandbox mount")

@@ -32,6 +32,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..text import clean
 from . import launch
 from .codec import Channel, ChannelClosed, ChannelTimeout, CodecError, CodecLimits, encode
 from .launch import Limits
@@ -40,6 +41,12 @@ __all__ = ["Sandbox", "Limits", "Handle", "SandboxError", "StudentError", "Stude
            "StaleHandle", "RequestError", "SandboxUnavailable", "CodecError"]
 
 PIPE_SIZE = 1 << 20  # bytes buffered in each pipe (the Linux maximum for unprivileged users by default)
+# Caps on the text of an error response, applied here: the worker applies the same caps, but the student's
+# code runs in the worker's process and can answer the trusted side with frames of its own.
+MAX_ERROR_TYPE = 200
+MAX_ERROR_MESSAGE = 4000
+MAX_ERROR_TRACEBACK = 16000
+MAX_OUTPUT_CHARS = 64 * 1024
 
 
 class SandboxError(Exception):
@@ -121,7 +128,7 @@ class Sandbox:
         self.sandboxed = sandboxed
         self._uid_lock = None
         if limits.uid is None or limits.gid is None:
-            uid, self._uid_lock = _acquire_uid()
+            uid, self._uid_lock = acquire_uid()
             limits = replace(limits, uid=uid, gid=uid)
         self.limits = limits
         self.extra_ro_binds = dict(extra_ro_binds or {})
@@ -344,19 +351,24 @@ class Sandbox:
             detail = self._kill()
             raise SandboxCrash(f"the worker sent a malformed response{detail}")
         out = resp.get("out", "")
-        self.last_output = out if type(out) is str else ""
+        self.last_output = clean(out[-MAX_OUTPUT_CHARS:]) if type(out) is str else ""
         if "value" in resp:
             return resp["value"]
         err = resp["error"]
         if type(err) is not dict or not all(type(err.get(k)) is str for k in ("type", "message", "traceback")):
             detail = self._kill()
             raise SandboxCrash(f"the worker sent a malformed error{detail}")
+        # Everything in an error response is text the student may have chosen: capped and cleaned here.
+        exc_type = clean(err["type"], MAX_ERROR_TYPE)
+        message = clean(err["message"], MAX_ERROR_MESSAGE)
+        tb = err["traceback"]
+        tb = clean(tb if len(tb) <= MAX_ERROR_TRACEBACK else tb[-MAX_ERROR_TRACEBACK:])
         kind = err.get("kind")
         if kind == "student":
-            raise StudentError(err["type"], err["message"], err["traceback"], self.last_output)
+            raise StudentError(exc_type, message, tb, self.last_output)
         if kind == "handle":
-            raise StaleHandle(err["message"])
-        raise RequestError(f"{err['type']}: {err['message']}")
+            raise StaleHandle(message)
+        raise RequestError(f"{exc_type}: {message}")
 
     @staticmethod
     def _what(op: str, fields: dict) -> str:
@@ -436,7 +448,7 @@ class Sandbox:
                     "mounts": self._mounts or launch.mounts(
                         {launch.SANDBOX_HARNESS: "<stage>/harness",
                          launch.SANDBOX_SUBMISSION + "/cs231n": "<stage>/submission/cs231n",
-                         **self.extra_ro_binds}, self.limits),
+                         launch.SANDBOX_SHIMS: "<stage>/shims", **self.extra_ro_binds}, self.limits),
                     "tools": (self._probe or {}).get("tools")}
         else:
             base = {"sandboxed": False,
@@ -480,8 +492,8 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _acquire_uid():
-    """Take a uid of launch.UID_POOL no other Sandbox (in any process) holds -> (uid, open lock file).
+def acquire_uid():
+    """Take a uid of launch.UID_POOL no other sandbox (in any process) holds -> (uid, open lock file).
 
     The lock is an flock on ``<tmp>/cs231n-sandbox-uids/<uid>.lock``, released by closing the file (or by
     the process ending).
@@ -500,6 +512,9 @@ def _acquire_uid():
             continue
         return uid, f
     raise SandboxUnavailable("no free sandbox uid in launch.UID_POOL")
+
+
+_acquire_uid = acquire_uid   # the former name
 
 
 def _keep(keep) -> Any:

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from grader import checks
+from grader import checks, compat
 from grader.sandbox.proxy import StudentError
 
 PKG = "cs231n"
@@ -46,9 +46,15 @@ def call(sb, module: str, name: str, *args, n: int | None = None, **kwargs) -> A
 def new_model(sb, cls: str, rng_seed: int, **kwargs):
     """Construct ``cs231n.<cls>`` with the worker's RNG seeded with ``rng_seed`` first.
 
-    A ``dtype`` keyword is sent by name (``'float64'``): NumPy type objects are not plain data."""
+    A ``dtype`` keyword is sent by name (``'float64'``): NumPy type objects are not plain data. The
+    canonical keywords (``dropout``, ``normalization``) are renamed to the ones the submission's
+    constructor takes (``dropout_keep_ratio`` in CS231n 2021+, ``use_batchnorm`` in 2016/17; see
+    ``grader.compat.adapt_kwargs``), from its signature read by ``grade`` (``sb.submission``)."""
     if "dtype" in kwargs:
         kwargs["dtype"] = np.dtype(kwargs["dtype"]).name
+    info = getattr(sb, "submission", None)
+    if info is not None:
+        kwargs = compat.adapt_kwargs(kwargs, info.constructor_params.get(cls.rsplit(".", 1)[-1]))
     sb.seed(rng_seed)
     return sb.new(f"{PKG}.{cls}", **kwargs)
 
