@@ -27,6 +27,23 @@ def solutions():
     return lambda submodule: cs231n_module("solutions", submodule)
 
 
+@pytest.fixture(params=["solutions", "starter"])
+def cs(request, solutions, starter):
+    """A ``checking.Package``: the solutions (which must pass a check) or the starter (which must fail it)."""
+    from checking import Package
+
+    which = request.param
+    if which == "starter" and not (PACKAGE_ROOTS["starter"] / "__init__.py").is_file():
+        pytest.skip("starter/cs231n is absent (not generated yet)")
+    return Package(which, {"solutions": solutions, "starter": starter}[which])
+
+
+@pytest.fixture(scope="module")
+def gc(solutions):
+    """The numerical-gradient helpers, always from the solutions (the trusted side of a check)."""
+    return solutions("gradient_check")
+
+
 @pytest.fixture(scope="session")
 def starter():
     """``starter('layers')`` -> the starter's ``cs231n.layers`` module."""

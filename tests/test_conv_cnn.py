@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from checking import numerical_gradient, numerical_gradient_array, rel_error
 from conftest import STARTER
 
 PARAM_NAMES = {"W1", "b1", "W2", "b2", "W3", "b3"}
@@ -22,45 +23,6 @@ WHICH = [
                           reason="the starter has no solution code: the check must fail cleanly"),
     ]),
 ]
-
-
-def rel_error(x, y):
-    """The CS231n relative error: max |x - y| / max(1e-8, |x| + |y|)."""
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    assert x.shape == y.shape, (x.shape, y.shape)
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
-
-
-def numerical_gradient(f, x, h=1e-5):
-    """Centred-difference gradient of the scalar f() with respect to the array x (perturbed in place)."""
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        ix = it.multi_index
-        old = x[ix]
-        x[ix] = old + h
-        pos = f()
-        x[ix] = old - h
-        neg = f()
-        x[ix] = old
-        grad[ix] = (pos - neg) / (2 * h)
-    return grad
-
-
-def numerical_gradient_array(f, x, df, h=1e-5):
-    """Centred-difference gradient of sum(f() * df) with respect to the array x (perturbed in place)."""
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        ix = it.multi_index
-        old = x[ix]
-        x[ix] = old + h
-        pos = f().copy()
-        x[ix] = old - h
-        neg = f().copy()
-        x[ix] = old
-        grad[ix] = np.sum((pos - neg) * df) / (2 * h)
-    return grad
 
 
 @pytest.fixture(params=WHICH)

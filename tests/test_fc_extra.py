@@ -6,11 +6,7 @@ import inspect
 import numpy as np
 import pytest
 
-
-def rel_error(x, y):
-    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    assert x.shape == y.shape
-    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+from checking import rel_error
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +22,6 @@ def optim(solutions):
 @pytest.fixture(scope="module")
 def fc_net(solutions):
     return solutions("classifiers.fc_net")
-
-
-@pytest.fixture(scope="module")
-def gc(solutions):
-    return solutions("gradient_check")
 
 
 def _gradient_sequence(steps, shape, seed=0):
