@@ -33,7 +33,9 @@ The task ("sign-symmetric Fashion-MNIST"): 14x14 downsampled images scaled to [0
 training mean, each image present twice, as ``x`` and ``-x`` with the same label. A linear classifier
 cannot give ``x`` and ``-x`` the same class (its scores change sign), so it stays near chance, while a
 network with one hidden ReLU layer learns it in a few epochs. Only the training images enter the
-sandbox; the evaluation images (from the hidden split, Fashion-MNIST t10k[1000:]) stay here.
+sandbox; the evaluation images (from the hidden split, Fashion-MNIST t10k[1000:]) stay here. The
+fully-connected checks see each image as a row of 196 numbers; a convolutional check
+(``TrainingCheck.image_shape``) sees the same images as ``(N, 1, 14, 14)`` arrays.
 """
 from __future__ import annotations
 
@@ -583,17 +585,29 @@ def _cnn_init(ref, a):
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TrainingCheck:
-    """Train ``model`` (a class of the student's package) with the Solver on the symmetric task."""
+    """Train ``model`` (a class of the student's package) with the Solver on the symmetric task.
+
+    ``image_shape``: None for a model that takes flat rows ``(N, 196)``; ``(1, 14, 14)`` for a model that
+    takes images ``(N, C, H, W)`` (the same images, reshaped).
+    """
 
     name: str
     question: str
     model: str                       # dotted path inside the package, e.g. "classifiers.fc_net.TwoLayerNet"
     model_kwargs: dict = field(default_factory=dict)
     solver_kwargs: dict = field(default_factory=dict)
+    image_shape: tuple[int, ...] | None = None
 
     def spec(self) -> dict:
-        return {"model": self.model, "model_kwargs": self.model_kwargs, "solver_kwargs": self.solver_kwargs,
+        spec = {"model": self.model, "model_kwargs": self.model_kwargs, "solver_kwargs": self.solver_kwargs,
                 "task": TASK}
+        if self.image_shape is not None:     # (left out for flat checks: their stored spec stays the same)
+            spec["image_shape"] = list(self.image_shape)
+        return spec
+
+    def inputs(self, X: np.ndarray) -> np.ndarray:
+        """The task's flat rows ``X (N, 196)`` as this check's model takes them."""
+        return X if self.image_shape is None else X.reshape((X.shape[0],) + tuple(self.image_shape))
 
 
 TASK = dict(train_images=1000, val_images=100, eval_images=2000, downsample=2, salted_pool=10000,
@@ -614,6 +628,16 @@ TRAINING_CHECKS: dict[str, TrainingCheck] = {c.name: c for c in (
         dict(hidden_dims=[64, 64], input_dim=196, num_classes=10, weight_scale=0.1, reg=0.0),
         dict(update_rule="sgd", optim_config={"learning_rate": 0.3}, num_epochs=5, batch_size=100,
              num_train_samples=200, num_val_samples=None, print_every=10 ** 9, verbose=False),
+    ),
+    # conv(8 filters 3x3) - relu - 2x2 max pool - affine(32) - relu - affine, on the images as (N, 1, 14, 14).
+    # weight_scale 0.2: with 1e-2, plain SGD leaves this net at chance (~0.10) for the 8 epochs here.
+    TrainingCheck(
+        "three_layer_convnet", "Q8", "classifiers.cnn.ThreeLayerConvNet",
+        dict(input_dim=(1, 14, 14), num_filters=8, filter_size=3, hidden_dim=32, num_classes=10,
+             weight_scale=0.2, reg=0.0),
+        dict(update_rule="sgd", optim_config={"learning_rate": 0.5}, num_epochs=8, batch_size=100,
+             num_train_samples=200, num_val_samples=None, print_every=10 ** 9, verbose=False),
+        image_shape=(1, 14, 14),
     ),
 )}
 
@@ -676,10 +700,13 @@ def training_task(salt: bytes | None = None) -> dict[str, np.ndarray]:
     return task
 
 
-def sandbox_training_data(salt: bytes | None = None) -> dict[str, np.ndarray]:
-    """The part of the task (of ``salt``) that may enter the sandbox (no evaluation split)."""
+def sandbox_training_data(salt: bytes | None = None, check: TrainingCheck | None = None) -> dict[str, np.ndarray]:
+    """The part of the task (of ``salt``) that may enter the sandbox (no evaluation split), with the images
+    shaped as ``check``'s model takes them (default: flat rows)."""
     task = training_task(salt)
-    return {k: task[k] for k in ("X_train", "y_train", "X_val", "y_val")}
+    shape = check.inputs if check is not None else (lambda X: X)
+    return {"X_train": shape(task["X_train"]), "y_train": task["y_train"],
+            "X_val": shape(task["X_val"]), "y_val": task["y_val"]}
 
 
 def reference_model(check: TrainingCheck, params: dict[str, np.ndarray] | None = None):
@@ -702,7 +729,7 @@ def evaluate_params(check: TrainingCheck, params: dict[str, np.ndarray], salt: b
     """Accuracy on the trusted evaluation split (of the task of ``salt``) of the reference model holding
     ``params``."""
     task = training_task(salt)
-    scores = reference_model(check, params).loss(task["X_eval"])
+    scores = reference_model(check, params).loss(check.inputs(task["X_eval"]))
     return float(np.mean(np.argmax(scores, axis=1) == task["y_eval"]))
 
 
@@ -716,28 +743,32 @@ def train_reference(check: TrainingCheck, seed: int, *, linear: bool = False, un
     """Run ``check`` on the reference in this process (on the task of ``salt``, default unsalted); the
     accuracy on the evaluation split.
 
-    ``linear``: the same procedure with a model without hidden layer (FullyConnectedNet([])), evaluated
-    with its own forward pass - the best a linear model does. ``untrained``: no training at all.
+    ``linear``: the same procedure with a model without hidden layer (FullyConnectedNet([])) on the flat
+    rows of the same images (for a convolutional check too), evaluated with its own forward pass - the best
+    a linear model does. ``untrained``: no training at all.
     """
     ref = reference_package()
+    shape = (lambda X: X) if linear else check.inputs     # the linear model takes the flat rows
     state = np.random.get_state()
     np.random.seed(seed)
     try:
         if linear:
-            kwargs = {k: v for k, v in check.model_kwargs.items() if k in ("input_dim", "num_classes", "weight_scale")}
-            model = ref.fc_net.FullyConnectedNet([], dtype=np.float64, **kwargs)
+            kwargs = {k: v for k, v in check.model_kwargs.items() if k in ("num_classes", "weight_scale")}
+            input_dim = int(np.prod(check.model_kwargs["input_dim"]))    # 196, also for (1, 14, 14)
+            model = ref.fc_net.FullyConnectedNet([], input_dim=input_dim, dtype=np.float64, **kwargs)
         else:
             module_path, cls_name = check.model.rsplit(".", 1)
             module = {"classifiers.fc_net": ref.fc_net, "classifiers.cnn": ref.cnn}[module_path]
             model = getattr(module, cls_name)(**check.model_kwargs)
         if not untrained:
             data = {k: np.array(v) for k, v in sandbox_training_data(salt).items()}
+            data["X_train"], data["X_val"] = shape(data["X_train"]), shape(data["X_val"])
             solver = ref.solver.Solver(model, data, **check.solver_kwargs)
             solver.train()
     finally:
         np.random.set_state(state)
     task = training_task(salt)
-    scores = model.loss(task["X_eval"])
+    scores = model.loss(shape(task["X_eval"]))
     return float(np.mean(np.argmax(scores, axis=1) == task["y_eval"]))
 
 

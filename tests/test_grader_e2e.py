@@ -80,6 +80,8 @@ def test_starter_gets_zero_on_every_test_without_grader_errors():
     results = grade(STARTER)
     assert results.score == 0
     assert all(t.score == 0 and t.status == "failed" and t.output for t in results.tests)
+    for training in ("test_two_layer_training", "test_fc_net_training", "test_three_layer_convnet_training"):
+        assert "model.params after construction" in output_of(results, training), output_of(results, training)
     assert results.extra_data.grader_errors == []
     assert "internal grader error" not in json.dumps([t.output for t in results.tests])
 
@@ -222,20 +224,53 @@ def sgd(w, dw, config=None):
 '''}
 
 
+LINEAR_CONVNET = {"classifiers/cnn.py": '''
+from ..fast_layers import conv_backward_fast, conv_forward_fast
+def _linear_cnn_loss(self, X, y=None):
+    """conv - keep every other pixel (times 1/4) - affine - affine - softmax: no ReLU and no max pooling, so
+    the network (with the parameters and shapes of the real one) is a linear classifier. (The 1/4 keeps
+    plain SGD at the check's learning rate from diverging, so it fails on accuracy, not on NaN.)"""
+    X = X.astype(self.dtype, copy=False)
+    W1, b1, W2, b2, W3, b3 = (self.params[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    a, conv_cache = conv_forward_fast(X, W1, b1, {"stride": 1, "pad": (self.filter_size - 1) // 2})
+    Hp, Wp = a.shape[2] // 2, a.shape[3] // 2
+    s = 0.25 * a[:, :, 0:2 * Hp:2, 0:2 * Wp:2]
+    h, c1 = affine_forward(s, W2, b2)
+    scores, c2 = affine_forward(h, W3, b3)
+    if y is None:
+        return scores
+    loss, dscores = softmax_loss(scores, y)
+    grads = {}
+    dh, grads["W3"], grads["b3"] = affine_backward(dscores, c2)
+    ds, grads["W2"], grads["b2"] = affine_backward(dh, c1)
+    da = np.zeros_like(a)
+    da[:, :, 0:2 * Hp:2, 0:2 * Wp:2] = 0.25 * ds
+    _, grads["W1"], grads["b1"] = conv_backward_fast(da, conv_cache)
+    return loss, grads
+ThreeLayerConvNet.loss = _linear_cnn_loss
+'''}
+
+
 def test_linear_and_untrained_models_fail_the_training_checks(tmp_path):
-    linear = grade(make_submission(tmp_path / "linear", LINEAR_TWO_LAYER_NET))
+    linear = grade(make_submission(tmp_path / "linear", {**LINEAR_TWO_LAYER_NET, **LINEAR_CONVNET}))
     failed = failed_tests(linear)
     assert "test_two_layer_training" in failed and "test_fc_net_training" not in failed
     assert "held-out" in output_of(linear, "test_two_layer_training")
+    # The linear convnet has the right parameters (init passes) and trains, but stays far below the threshold.
+    assert "test_three_layer_convnet_training" in failed and "test_three_layer_convnet_init" not in failed
+    assert "held-out" in output_of(linear, "test_three_layer_convnet_training")
     untrained = grade(make_submission(tmp_path / "untrained", NO_SGD_UPDATE))
-    assert failed_tests(untrained) == expected_failures("test_two_layer_training", "test_fc_net_training")
+    assert failed_tests(untrained) == expected_failures("test_two_layer_training", "test_fc_net_training",
+                                                        "test_three_layer_convnet_training")
+    assert "did not change" in output_of(untrained, "test_three_layer_convnet_training")
 
 
 def test_missing_and_unimportable_files_cost_only_their_tests(tmp_path):
     sub = make_submission(tmp_path, {"classifiers/cnn.py": "def broken(:\n"}, remove=["optim.py"])
     results = grade(sub)
     q4 = {"test_sgd_momentum", "test_rmsprop", "test_adam", "test_adam_default_state"}
-    cnn = {"test_three_layer_convnet_init", "test_three_layer_convnet_scores", "test_three_layer_convnet_loss"}
+    cnn = {"test_three_layer_convnet_init", "test_three_layer_convnet_scores", "test_three_layer_convnet_loss",
+           "test_three_layer_convnet_training"}
     assert failed_tests(results) == expected_failures(*q4, *cnn)
     assert "missing from your submission" in output_of(results, "test_adam")
     assert "could not be imported" in output_of(results, "test_three_layer_convnet_loss")

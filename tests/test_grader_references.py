@@ -117,6 +117,34 @@ def test_calibration_separates_reference_from_linear_and_untrained_models():
         assert R.train_reference(check, 0) >= cal["threshold"]
 
 
+def test_the_convnet_training_check_sees_images_and_separates_linear_and_untrained_models():
+    """Q8's check trains ThreeLayerConvNet on the same salted task, the images shaped (N, 1, 14, 14); a linear
+    classifier on the same (flat) images and the untrained convnet, evaluated as the grader evaluates a
+    submission (``evaluate_params``), stay far below the stored threshold, the trained reference above."""
+    check = R.TRAINING_CHECKS["three_layer_convnet"]
+    assert (check.question, check.model, check.image_shape) == ("Q8", "classifiers.cnn.ThreeLayerConvNet", (1, 14, 14))
+    cal = json.loads((OUT / "manifest.json").read_text())["calibration"]["three_layer_convnet"]
+    assert len(cal["seeds"]) >= 20 and cal["failures"] == 0 and cal["spec"]["image_shape"] == [1, 14, 14]
+    threshold = cal["threshold"]
+    salt = R.calibration_salt(3)
+    flat, images = R.sandbox_training_data(salt), R.sandbox_training_data(salt, check)
+    assert set(images) == {"X_train", "y_train", "X_val", "y_val"}
+    for k in ("X_train", "X_val"):
+        assert images[k].shape == (flat[k].shape[0], 1, 14, 14)
+        np.testing.assert_array_equal(images[k].reshape(flat[k].shape), flat[k])      # the same images
+    np.testing.assert_array_equal(images["y_train"], flat["y_train"])
+    assert R.train_reference(check, 3, linear=True, salt=salt) < threshold - 0.15
+    state = np.random.get_state()
+    try:
+        np.random.seed(3)
+        untrained = {k: v.copy() for k, v in R.reference_package().cnn.ThreeLayerConvNet(**check.model_kwargs)
+                     .params.items()}
+    finally:
+        np.random.set_state(state)
+    assert R.evaluate_params(check, untrained, salt) < threshold - 0.15
+    assert R.train_reference(check, 3, salt=salt) >= threshold
+
+
 def test_training_data_never_includes_the_evaluation_split():
     task = R.training_task()
     sent = R.sandbox_training_data()

@@ -24,6 +24,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader import notebooks
 from grader.notebooks import extract_inline_answers, run_notebook
+from grader.references import TRAINING_CHECKS
 from grader.sandbox import launch
 
 ROOT_SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
@@ -339,6 +340,56 @@ def test_notebook_points_count_even_when_the_upload_cannot_be_unpacked(tmp_path)
            f"{assignment.notebook_points:g} points." in code_only.output
 
 
+def test_a_notebook_cannot_make_results_json_enormous(tmp_path):
+    """The notebooks' part of extra_data is the student's text, added after build_results capped the rest:
+    a giant error message, thousands of inline questions or shell escapes are cleaned and capped."""
+    from grader.assignments import load_assignment
+    from grader.scoring import build_results
+
+    assignment = load_assignment("assignment2")
+    answers = [{"notebook": "A.ipynb", "question": "Q" * 50_000, "answer": f"{i} \udcff " + "a" * 100_000, "cell": i}
+               for i in range(5000)]
+    huge = notebooks.NotebookResult(
+        name="A.ipynb", status="error", cell=3, heading="#" * 100_000, message="boom \udcff" + "m" * 2_000_000,
+        shell_escapes=[{"cell": i, "line": "!ls " + "x" * 1000} for i in range(20_000)], inline_answers=answers)
+    small = notebooks.NotebookResult(name="B.ipynb", status="ok", inline_answers=[
+        {"notebook": "B.ipynb", "question": "Why?", "answer": "Because.", "cell": 1}])
+    specs = notebooks.notebook_specs([{"name": "A", "points": 2}, {"name": "B", "points": 1}])
+    grades = notebooks._grades([huge, small], specs, {"best_model.npz": "results_notebooks/best_model.npz"})
+    results = build_results(assignment, {}, problems=[], notes=[], sandbox_info={"sandboxed": True}, submission={},
+                            execution_time=1.0)
+    notebooks.merge_into_results(results, grades)
+    results.write(tmp_path / "results.json")
+    assert (tmp_path / "results.json").stat().st_size < 2 * 2**20
+    extra = json.loads((tmp_path / "results.json").read_text())["extra_data"]
+
+    kept = extra["inline_answers"]
+    assert len(kept) == notebooks.MAX_INLINE_ANSWERS + 1 and extra["inline_answers_omitted"] == 5001 - len(kept)
+    assert all(len(a["answer"]) <= notebooks.MAX_EXTRA_TEXT and len(a["question"]) <= notebooks.MAX_QUESTION_TEXT
+               for a in kept)
+    a_chars = sum(len(a["answer"]) for a in kept if a["notebook"] == "A.ipynb")
+    assert a_chars <= notebooks.MAX_INLINE_TOTAL + 16 * notebooks.MAX_INLINE_ANSWERS
+    assert [a["notebook"] for a in kept].count("A.ipynb") == notebooks.MAX_INLINE_ANSWERS, "A's first answers"
+    assert kept[0]["answer"].startswith("0 ? a") and kept[0]["answer"].endswith("[... truncated]")
+    assert kept[0]["cell"] == 0
+    a, b = extra["notebooks"]
+    assert len(a["message"]) <= notebooks.MAX_EXTRA_TEXT and a["message"].startswith("boom ?")
+    assert len(a["heading"]) <= notebooks.MAX_SHORT_TEXT and a["cell"] == 3 and a["status"] == "error"
+    assert len(a["shell_escapes"]) == notebooks.MAX_SHELL_ESCAPES
+    assert a["shell_escapes_omitted"] == 20_000 - notebooks.MAX_SHELL_ESCAPES
+    assert all(len(e["line"]) <= 200 for e in a["shell_escapes"]) and a["shell_escapes"][1]["cell"] == 1
+    assert a["inline_answers"] == [x for x in kept if x["notebook"] == "A.ipynb"]
+    assert b["inline_answers"] == [{"notebook": "B.ipynb", "question": "Why?", "answer": "Because.", "cell": 1}], \
+        "one notebook's flood of answers does not crowd out another's"
+    assert "shell_escapes_omitted" not in b and b["shell_escapes"] == []
+    assert extra["notebook_files"] == {"best_model.npz": "results_notebooks/best_model.npz"}
+    nb_tests = [t for t in results.tests if t.extra_data["question"] == "NB"]
+    assert len(nb_tests) == 2 and len(nb_tests[0].output) <= 8000 and nb_tests[1].status == "passed"
+    # a few answers stay whole and in order
+    few = notebooks.capped_extra_data({"inline_answers": small.inline_answers * 3, "notebooks": []})
+    assert few == {"inline_answers": small.inline_answers * 3, "notebooks": []}
+
+
 def test_results_stay_writable_with_lone_surrogates_in_a_notebook(tmp_path, package):
     """A notebook's text with a lone surrogate (a "\\udcff" escape in the .ipynb) is the student's: the
     artifact and results.json are still written."""
@@ -389,7 +440,7 @@ def test_solutions_earn_the_notebook_points(graded_notebooks):
     assert "Validation set accuracy" in executed.read_text()
     assert extra["notebook_files"] == {"best_model.npz": "results_notebooks/best_model.npz"}
     # the code questions' hooks: the Solver's histories for the report, the dropout convention measured
-    assert {c["id"] for c in extra["training_curves"]} == {"two_layer_net", "fc_net"}
+    assert {c["id"] for c in extra["training_curves"]} == set(TRAINING_CHECKS)
     assert extra["submission"]["dropout_semantics"]["semantics"] == "keep"
     assert extra["timing"]["notebooks"] > 0
 

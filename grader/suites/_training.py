@@ -1,6 +1,7 @@
 """Training checks: the student's model and the Solver train in the sandbox; accuracy is measured here.
 
-Only the training part of the task (``references.sandbox_training_data(salt)``) is sent into the sandbox.
+Only the training part of the task (``references.sandbox_training_data(salt, check)``: flat rows, or images
+``(N, 1, 14, 14)`` for the convolutional check) is sent into the sandbox.
 The task is the one of the submission's salt (``ref.salt``, see ``grader.secret``): a salted choice of
 training images and a salted derangement of the class labels, so weights trained beforehand (and loaded
 by the constructor) do not fit it. The parameters are fetched right after construction and again after
@@ -50,7 +51,7 @@ def run_training_check(sb, ref, name: str, seed: int, limits) -> float:
     calibrated = ref.manifest["calibration"][name]
     salt = getattr(ref, "salt", None)
     expected = {k: v.shape for k, v in references.reference_model(check).params.items()}
-    data = sb.put(references.sandbox_training_data(salt))
+    data = sb.put(references.sandbox_training_data(salt, check))   # images shaped for the model
     model = new_model(sb, check.model, seed, **check.model_kwargs)
     initial = _params(sb.getattr(model, "params"), expected, "after construction")
     solver = sb.new(f"{PKG}.solver.Solver", model, data, **check.solver_kwargs)

@@ -1,11 +1,12 @@
 """Q8: convolutional networks (layers.py: naive convolution and max pooling, spatial batch and group
-normalization; classifiers/cnn.py: ThreeLayerConvNet)."""
+normalization; classifiers/cnn.py: ThreeLayerConvNet, and training it with the Solver)."""
 import numpy as np
 import pytest
 
 from grader import checks
 from grader.references import CNN_DIMS, POOL, POOL2
 from grader.suites._common import call, check_model_loss, forward, init_stats, new_model, scores, set_params
+from grader.suites._training import run_training_check
 
 pytestmark = pytest.mark.files("layers.py")
 
@@ -118,3 +119,10 @@ def test_three_layer_convnet_loss(sb, ref, seed, hint):
     c, model = _cnn(sb, ref, seed)
     check_model_loss(sb, model, c, KEYS, 0.0, "0", hint, weights=("W1", "W2", "W3"))
     check_model_loss(sb, model, c, KEYS, c["reg"], "reg", hint, weights=("W1", "W2", "W3"))
+
+
+@pytest.mark.files(*CNN_FILES)
+def test_three_layer_convnet_training(sb, ref, seed, limits):
+    """A small ThreeLayerConvNet trained by the Solver on the salted Fashion-MNIST task (images (N, 1, 14, 14));
+    accuracy of the trained parameters measured here with the reference forward pass (see _training)."""
+    run_training_check(sb, ref, "three_layer_convnet", seed, limits)
