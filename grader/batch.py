@@ -14,7 +14,8 @@ Outputs:
   a re-run skips every submission whose ``results.json`` is present and whose fingerprint is unchanged
   (``--force`` grades everything again);
 - ``OUT/grades.csv``: one row per submission: ``submission, status, score, max_score``, one column per
-  question id (in the order of the first results that list them), ``seconds`` and ``message``.
+  question id (in the order of the first results that list them), ``seconds`` and ``message``. Text cells
+  that a spreadsheet would evaluate as a formula (``=...``, ``+``, ``-``, ``@``, tab, CR) start with ``'``.
 
 Progress goes to stderr as a tqdm bar with the number done, the rate and the ETA.
 """
@@ -35,6 +36,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from tqdm import tqdm
+
+from grader.text import csv_cell
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 RESULTS = "results.json"
@@ -213,13 +216,17 @@ def _score(results: dict[str, Any]) -> tuple[float | None, float | None]:
 
 
 def write_csv(outcomes: Sequence[Outcome], path: Path) -> Path:
-    """``grades.csv``: one row per submission (sorted by name), one column per question id."""
+    """``grades.csv``: one row per submission (sorted by name), one column per question id.
+
+    Text cells go through ``grader.text.csv_cell``: a submission's name is a file name the student chose
+    and the message may quote the grader's log, so a cell such as ``=HYPERLINK(...)`` must stay text.
+    """
     columns: list[str] = []
     for o in outcomes:
         for q in _questions(o.results or {}):
             if str(q.get("id")) not in columns:
                 columns.append(str(q.get("id")))
-    header = ["submission", "status", "score", "max_score", *columns, "seconds", "message"]
+    header = ["submission", "status", "score", "max_score", *map(csv_cell, columns), "seconds", "message"]
     tmp = path.with_suffix(".csv.tmp")
     with open(tmp, "w", newline="") as f:
         writer = csv.writer(f)
@@ -232,9 +239,9 @@ def write_csv(outcomes: Sequence[Outcome], path: Path) -> Path:
             grader_status = (results.get("extra_data") or {}).get("status")
             if o.results and grader_status and grader_status != "ok":
                 status = f"{o.status}:{grader_status}"
-            writer.writerow([o.submission.name, status, _fmt(score), _fmt(max_score),
+            writer.writerow([csv_cell(o.submission.name), csv_cell(status), _fmt(score), _fmt(max_score),
                              *[_fmt(by_id.get(c)) for c in columns], f"{o.seconds:.1f}",
-                             (o.message or _results_message(results))[:500]])
+                             csv_cell(o.message or _results_message(results), 500)])
     tmp.replace(path)
     return path
 
@@ -244,11 +251,14 @@ def _results_message(results: dict[str, Any]) -> str:
 
 
 def _fmt(value: Any) -> str:
+    """A number cell: ``''`` for None, ``%g`` for floats; anything else is text (:func:`csv_cell`)."""
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return csv_cell(value, 100)
 
 
 def grade_batch(directory: str | Path, *, assignment: str, out_dir: str | Path, jobs: int = 1,

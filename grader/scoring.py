@@ -6,15 +6,17 @@ the reason. The file follows the Gradescope autograder specification: top-level 
 ``execution_time``, ``output``, ``visibility``, ``stdout_visibility``, ``tests`` (each ``name``, ``number``
 such as ``"1.3"``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``) and ``extra_data``
 (``max_score``, ``questions[]`` with ``id``, ``title``, ``score``, ``max_score``; ``assignment``;
-``sandbox``; ``submission`` problems; ``grader_errors``).
+``sandbox``; ``submission`` problems; ``grader_errors``; ``training_curves``, capped when set).
 """
 from __future__ import annotations
 
+import itertools
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from grader.text import clean, clean_tree
 
@@ -23,6 +25,10 @@ MAX_TEST_OUTPUT = 8000       # characters of one test's output
 MAX_PROBLEM = 2000           # characters of one line of the top-level output
 MAX_TOP_OUTPUT = 30000       # characters of the top-level output
 MAX_META_STR = 1000          # characters of one str in extra_data.submission / sandbox
+MAX_CURVES = 12              # entries of extra_data.training_curves (as grader.report plots)
+MAX_CURVE_KEYS = 16          # keys of one training curve entry
+MAX_CURVE_POINTS = 5000      # values of one history in a training curve (grader.report subsamples to fewer)
+MAX_CURVE_TEXT = 200         # characters of a curve's id or title
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
@@ -49,8 +55,37 @@ class QuestionScore(BaseModel):
     max_score: float
 
 
+def _curve_value(value: Any) -> Any:
+    """One value of a training curve entry: a number, a short str, or a list of numbers (others: None)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return clean(value, MAX_CURVE_TEXT)
+    if isinstance(value, (list, tuple)):
+        return [float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+                for v in value[:MAX_CURVE_POINTS]]
+    return None
+
+
+def cap_training_curves(curves: Any) -> list[dict[str, Any]]:
+    """``extra_data.training_curves`` within bounds: at most ``MAX_CURVES`` dict entries of at most
+    ``MAX_CURVE_KEYS`` keys; ids and titles cleaned to ``MAX_CURVE_TEXT`` characters, histories to
+    ``MAX_CURVE_POINTS`` finite numbers (others None). The histories come from the student's Solver."""
+    if not isinstance(curves, (list, tuple)):
+        return []
+    entries = [e for e in curves[:MAX_CURVES] if isinstance(e, dict)]
+    return [{clean(k, MAX_CURVE_TEXT): _curve_value(v) for k, v in itertools.islice(e.items(), MAX_CURVE_KEYS)
+             if isinstance(k, str)} for e in entries]
+
+
 class ExtraData(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    """``extra_data`` of results.json. Keys other than the fields may be added (``extra="allow"``);
+    ``training_curves`` is set after :func:`build_results` and is capped on assignment
+    (:func:`cap_training_curves`)."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
 
     assignment: str
     max_score: float
@@ -59,6 +94,12 @@ class ExtraData(BaseModel):
     submission: dict[str, Any] = Field(default_factory=dict)
     grader_errors: list[dict[str, str]] = Field(default_factory=list)
     timing: dict[str, float] = Field(default_factory=dict)
+    training_curves: list[dict[str, Any]] = Field(default_factory=list)
+
+    @field_validator("training_curves", mode="before")
+    @classmethod
+    def _cap_curves(cls, value: Any) -> list[dict[str, Any]]:
+        return cap_training_curves(value)
 
 
 class Results(BaseModel):

@@ -194,6 +194,36 @@ def test_gradebook_policies():
     assert pick([mk(1, None, "queued")], "best") is None
 
 
+def test_gradebook_cells_a_spreadsheet_would_evaluate_stay_text(tmp_path):
+    """Roster names end up in the instructors' spreadsheet: one starting like a formula gets a leading '."""
+    import csv
+    import io
+    from types import SimpleNamespace
+
+    from api.routers.gradebook import gradebook_csv
+
+    (tmp_path / "a.toml").write_text('id = "a"\ntitle = "A"\n[[questions]]\nid = "q1"\ntitle = "=T()"\npoints = 3\n')
+    engine = make_engine(f"sqlite:///{tmp_path}/g.db")
+    migrate(engine)
+    names = ['=HYPERLINK("http://evil","x")', "+1", "-1", "@SUM(A1)", "plain"]
+    with make_session_factory(engine)() as s:
+        for name in names:
+            create_user(s, name, "student")
+        uid = s.scalar(select(User.id).where(User.name == "-1"))
+        s.add(Submission(user_id=uid, assignment="a", status="graded", original_name="x.zip", archive_sha256="0" * 64,
+                         size_bytes=1, score=2.0, max_score=3.0,
+                         results_json=json.dumps({"extra_data": {"questions": [{"id": "q1", "score": 2.0}]}})))
+        s.commit()
+        request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(catalog=Catalog(tmp_path))))
+        response = gradebook_csv(request, None, s, assignment="a", policy="best")
+    rows = list(csv.reader(io.StringIO(response.body.decode())))
+    assert rows[0][-1] == "q1 (=T()) /3" and len(rows) == 1 + len(names)
+    by_name = {r[0]: r for r in rows[1:]}
+    assert set(by_name) == {"'" + n for n in names[:4]} | {"plain"}
+    assert by_name["'-1"][4:] == ["2", "3", "2"]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
+
+
 # ---------------------------------------------------------------------------------------------- manifests, users
 
 def test_manifest_reading_is_lenient(tmp_path):

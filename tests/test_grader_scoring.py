@@ -142,3 +142,34 @@ def test_grader_errors_are_reported_separately(assignment):
     r = _build(assignment, outcomes)
     assert r.extra_data.grader_errors == [{"test": "Q4 test_rmsprop", "error": "Traceback..."}]
     assert "Traceback" not in json.dumps([t.output for t in r.tests])
+
+
+def test_training_curves_set_after_build_results_are_capped(assignment, tmp_path):
+    """``extra_data.training_curves`` is set after build_results (the Solver's histories, from the student's
+    code): assigning it cleans and caps it, so results.json stays small and valid."""
+    from grader import scoring
+
+    r = _build(assignment, _outcomes(assignment))
+    curve = {"id": "fc\udcff" + "i" * 10_000, "title": "t" * 10_000, "loss_history": [2.5, float("nan"), True, "x",
+             *range(100_000)], "loss_every": 3, "val_acc_history": (0.1, float("inf")), "junk": object(), 7: "k",
+             **{f"k{i}": i for i in range(100)}}
+    r.extra_data.training_curves = [curve] * 1000 + ["not a dict"]
+    curves = r.extra_data.training_curves
+    assert len(curves) == scoring.MAX_CURVES
+    c = curves[0]
+    assert len(c) <= scoring.MAX_CURVE_KEYS and 7 not in c
+    assert c["id"].startswith("fc?i") and len(c["id"]) <= scoring.MAX_CURVE_TEXT and len(c["title"]) <= 200
+    assert c["loss_history"][:5] == [2.5, None, None, None, 0.0] and len(c["loss_history"]) == scoring.MAX_CURVE_POINTS
+    assert c["val_acc_history"] == [0.1, None] and c["loss_every"] == 3 and c["junk"] is None
+    r.extra_data.notebooks_run = True                       # other keys may still be added freely
+    r.write(tmp_path / "results.json")
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["extra_data"]["training_curves"] == json.loads(json.dumps(curves))
+    assert data["extra_data"]["notebooks_run"] is True
+    # real curves (grader.report.training_curve entries) pass unchanged
+    from grader.report import training_curve
+
+    real = training_curve("fc_net", "Q3: FullyConnectedNet", loss_history=[2.3, 1.9], train_acc_history=[0.2, 0.5],
+                          val_acc_history=[0.2, 0.4])
+    r.extra_data.training_curves = [real]
+    assert r.extra_data.training_curves == [real]

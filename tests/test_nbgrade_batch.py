@@ -149,3 +149,25 @@ def test_find_submissions_names(tmp_path):
     (tmp_path / "e").mkdir()
     found = {s.name: s.path.name for s in batch.find_submissions(tmp_path, exclude=[tmp_path / "e"])}
     assert found == {"a.zip": "a.zip", "a": "a", "b": "b.tar.gz", "c": "c.tgz"}
+
+
+def test_csv_cells_a_spreadsheet_would_evaluate_stay_text(tmp_path):
+    """Submission names are file names the student chose, and messages quote the grade's log: a cell that
+    starts like a formula gets a leading ' (CSV injection), numbers are written as numbers."""
+    from grader.text import csv_cell
+
+    results = {"score": 3.5, "extra_data": {"max_score": 10.0, "status": "ok",
+                                            "questions": [{"id": "Q1", "score": 3.5}, {"id": "@Q2", "score": "=2+2"}]}}
+    names = ["=HYPERLINK(\"http://evil\",\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "plain", "a=b"]
+    outcomes = [batch.Outcome(batch.Submission(n, tmp_path / "x"), "graded", 1.0, "", results) for n in names]
+    outcomes.append(batch.Outcome(batch.Submission("zz", tmp_path / "y"), "failed", 2.0, "=cmd|' /C calc'!A0"))
+    header, rows = read_csv(batch.write_csv(outcomes, tmp_path / "grades.csv"))
+    assert header == ["submission", "status", "score", "max_score", "Q1", "'@Q2", "seconds", "message"]
+    assert set(rows) == {"'" + n for n in names[:6]} | {"plain", "a=b", "zz"}
+    assert rows["'=HYPERLINK(\"http://evil\",\"x\")"]["score"] == "3.5" and rows["plain"]["Q1"] == "3.5"
+    assert rows["plain"]["max_score"] == "10" and rows["plain"]["'@Q2"] == "'=2+2"
+    assert rows["zz"]["message"] == "'=cmd|' /C calc'!A0" and rows["zz"]["status"] == "failed"
+    for row in rows.values():
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+    assert csv_cell(-1.5) == "'-1.5" and csv_cell(None) == "" and csv_cell("ok \udcff") == "ok ?"

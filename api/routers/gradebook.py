@@ -2,7 +2,8 @@
 
 ``policy=best`` takes each student's highest-scoring graded submission (ties: the later one);
 ``policy=latest`` their most recent graded submission. Every student of the roster gets a row, with
-empty cells when they have no graded submission.
+empty cells when they have no graded submission. Text cells go through ``grader.text.csv_cell``, so a name
+such as ``=HYPERLINK(...)`` stays text in a spreadsheet.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
+
+from grader.text import csv_cell
 
 from ..auth import DB, Instructor
 from ..errors import APIError
@@ -74,15 +77,15 @@ def gradebook_csv(
     writer = csv.writer(buf)
     qcols = [q.id for q in a.questions]
     writer.writerow(["student", "submission_id", "submitted_at", "submissions", "score", "max_score"]
-                    + [f"{q.id} ({q.title}) /{q.points:g}" for q in a.questions])
+                    + [csv_cell(f"{q.id} ({q.title}) /{q.points:g}") for q in a.questions])
     for st in students:
         mine = subs.get(st.id, [])
         chosen = pick(mine, policy)
         if chosen is None:
-            writer.writerow([st.name, "", "", len(mine), "", _fmt(a.max_score)] + [""] * len(qcols))
+            writer.writerow([csv_cell(st.name), "", "", len(mine), "", _fmt(a.max_score)] + [""] * len(qcols))
             continue
         per_q = _question_scores(chosen)
-        writer.writerow([st.name, chosen.id, chosen.created_at.isoformat(), len(mine), _fmt(chosen.score),
+        writer.writerow([csv_cell(st.name), chosen.id, chosen.created_at.isoformat(), len(mine), _fmt(chosen.score),
                          _fmt(chosen.max_score)] + [_fmt(per_q.get(q)) for q in qcols])
     filename = f"gradebook-{assignment}-{policy}.csv"
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
