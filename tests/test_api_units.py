@@ -194,6 +194,12 @@ def test_gradebook_policies():
     assert pick([mk(1, None, "queued")], "best") is None
 
 
+def test_gradebook_score_cells_are_numbers_or_empty():
+    from api.routers.gradebook import _fmt
+
+    assert [_fmt(v) for v in (3, 2.5, "4", None, "n/a", [1], True)] == ["3", "2.5", "4", "", "", "", ""]
+
+
 def test_gradebook_cells_a_spreadsheet_would_evaluate_stay_text(tmp_path):
     """Roster names end up in the instructors' spreadsheet: one starting like a formula gets a leading '."""
     import csv

@@ -45,9 +45,13 @@ def pick(subs: list[Submission], policy: str) -> Submission | None:
 
 
 def _fmt(x) -> str:
-    if x is None:
+    """A score cell: a number, or empty when there is none (or the stored value is not a number)."""
+    if x is None or isinstance(x, bool):
         return ""
-    return f"{float(x):g}"
+    try:
+        return f"{float(x):g}"
+    except (TypeError, ValueError):
+        return ""
 
 
 @router.get("/gradebook.csv", response_class=Response, responses={
