@@ -527,3 +527,29 @@ def test_sandbox_command_runs_any_program_with_the_same_confinement():
         assert (root / "rw" / "written.txt").read_text() == "from inside"
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_host_folders_under_tmp_stay_visible_above_the_sandbox_tmp(monkeypatch):
+    """A checkout (and its venv) under the host's /tmp, as in a CI clone, must be mounted on top of the
+    sandbox's own /tmp tmpfs, not hidden by it: the interpreter's folders and binds under /tmp work."""
+    import subprocess
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="sbtmp-", dir="/tmp"))
+    try:
+        os.chmod(root, 0o755)
+        (root / "data.txt").write_text("under tmp")
+        os.chmod(root / "data.txt", 0o644)
+        real_runtime = launch.python_runtime
+        # pretend the interpreter needs a folder under /tmp (as a venv in /tmp/clone/.venv would)
+        monkeypatch.setattr(launch, "python_runtime",
+                            lambda: (real_runtime()[0], real_runtime()[1] + [str(root)]))
+        exe = real_runtime()[0]
+        code = f"print(open({str(root / 'data.txt')!r}).read(), open('/tmp/inner/data.txt').read())"
+        cmd = launch.sandbox_command([exe, "-c", code], binds_ro={"/tmp/inner": str(root)},
+                                     env={"PATH": "/usr/bin"})
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin"})
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == "under tmp under tmp"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -172,10 +172,12 @@ def sandbox_command(argv: Sequence[str], *, binds_ro: Mapping[str, str], limits:
     if os.geteuid() != 0:
         cmd += ["--uid", str(limits.uid), "--gid", str(limits.gid)]
     cmd += system_args()
+    # The tmpfs comes before every bind: a venv or a checkout that lives under /tmp on the host (a CI
+    # clone, say) is then mounted on top of the sandbox's own /tmp instead of being hidden by it.
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * MiB), "--tmpfs", "/tmp"]
     _, py_dirs = python_runtime()
     for d in py_dirs:
         cmd += ["--ro-bind", d, d]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * MiB), "--tmpfs", "/tmp"]
     for dest in sorted(binds_ro):
         cmd += ["--ro-bind", os.fspath(binds_ro[dest]), dest]
     for dest in sorted(binds_rw or {}):
