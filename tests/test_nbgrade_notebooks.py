@@ -219,7 +219,7 @@ def test_shell_escapes_stay_in_the_sandbox_and_are_recorded(tmp_path, package):
     try:
         result = run(
             tmp_path, package,
-            f"!id -u; touch {marker}; ls -A /work/main; ls /root",
+            f"!id -u; touch {marker}; ls -A {ROOT_SOLUTIONS.parent}; ls /root",
             "%%bash\n"
             f"echo bash-ran; touch /sandbox/submission/cs231n/evil.py 2>&1 | tail -1\n"
             f"python3 -c \"import socket; socket.create_connection(('127.0.0.1', {listener.port}), 1)\" 2>&1 | tail -1",
