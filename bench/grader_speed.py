@@ -165,7 +165,7 @@ def _timed_grade(submission: Path, factory) -> float:
     from grader.grade import grade
 
     t0 = time.perf_counter()
-    results = grade(submission, sandbox_factory=factory)
+    results = grade(submission, sandbox_factory=factory, notebooks=False)
     elapsed = time.perf_counter() - t0
     scored = [q for q in results.extra_data.questions if q.id != "Q7" or (submission / "best_model.npz").is_file()]
     if not all(q.score == q.max_score for q in scored):
@@ -194,7 +194,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "results.json"
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(submission), "--out", str(out)],
+        proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(submission), "--no-notebooks", "--out", str(out)],
                               cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
         cold = time.perf_counter() - t0
         if proc.returncode != 0:
