@@ -235,6 +235,28 @@ def test_seed_makes_draws_reproducible_across_workers(package, sb):
     assert np.array_equal(a, d)
 
 
+def test_a_seed_travels_with_the_next_request(sb):
+    before = sb._seq
+    sb.seed(7)
+    assert sb._seq == before                       # no round trip of its own
+    a, _ = sb.call("cs231n.layers.draw", 3)
+    b, _ = sb.call("cs231n.layers.draw", 3)        # not seeded again
+    np.random.seed(7)
+    np.testing.assert_array_equal(a, np.random.randn(3))
+    assert not np.array_equal(a, b)
+    for bad in (-1, 2 ** 32, 1.5, "7", True):
+        with pytest.raises(ValueError):
+            sb.seed(bad)
+    assert sb.call("cs231n.layers.draw", 1) is not None   # a refused seed leaves the worker serving
+    from grader.sandbox.proxy import RequestError
+    for bad in ("7", -1, 1.0):                              # the worker checks a seed it is sent, too
+        with pytest.raises(RequestError, match="reseed"):
+            sb._request("ping", {"reseed": bad}, None)
+        with pytest.raises(RequestError, match="seed"):
+            sb._request("seed", {"seed": bad}, None)
+    assert sb.ping() == "pong"
+
+
 def test_released_and_foreign_handles_are_stale(package, sb):
     h = sb.call("cs231n.layers.make_opaque", 1)
     sb.release(h)

@@ -151,6 +151,7 @@ class Sandbox:
         self._mounts: list[dict] = []
         self._generation = 0
         self._drops: list[int] = []
+        self._seed: int | None = None   # a seed() not sent yet: it travels with the next request
         self._seq = 0
         self._closed = False
         self.starts = 0
@@ -327,9 +328,12 @@ class Sandbox:
             drops = list(self._drops)
             if drops:
                 req["drop"] = drops
+            if self._seed is not None:
+                req["reseed"] = self._seed
             # Arguments that are not plain data raise here (CodecError, StaleHandle): nothing was sent.
             head, buffers = encode(req, handle_id=self._handle_id, limits=self._codec_limits)
             del self._drops[:len(drops)]
+            self._seed = None
             limit = self.limits.timeout if timeout is None else float(timeout)
             deadline = time.monotonic() + limit
             gen = self._generation
@@ -420,8 +424,13 @@ class Sandbox:
         return self._request("put", {"value": value}, timeout)
 
     def seed(self, seed: int, *, timeout: float | None = None) -> None:
-        """``np.random.seed(seed); random.seed(seed)`` inside the worker."""
-        self._request("seed", {"seed": seed}, timeout)
+        """``np.random.seed(seed); random.seed(seed)`` inside the worker, before the next request runs.
+
+        No round trip of its own: the seed travels with the next request (also to a restarted worker)."""
+        if type(seed) is not int or not 0 <= seed < 2 ** 32:
+            raise ValueError(f"a seed must be an int in [0, 2**32), not {seed!r}")
+        with self._lock:
+            self._seed = seed
 
     def release(self, *handles: Handle) -> None:
         """Let the worker drop these objects now (garbage-collected Handles are dropped anyway)."""

@@ -16,7 +16,8 @@ the trusted process and is never mounted in the sandbox.  This worker is started
     seed         {"seed": 231}                                  np.random.seed + random.seed
     ping         {}
 
-Every request may carry "drop": [ids] (handles the trusted side no longer holds).  Every response carries
+Every request may carry "drop": [ids] (handles the trusted side no longer holds) and "reseed": an int
+(``seed`` done first, so a seed needs no round trip of its own).  Every response carries
 "seq" (echo of the request's), "out" (the tail of what the student's code printed during the request) and
 either "value" or "error" = {"kind": "student" | "handle" | "request", "type", "message", "traceback"}.
 
@@ -258,11 +259,26 @@ def check_request(op, req: dict) -> None:
         raise _RequestError("keep must be True or a tuple of ints")
     if op == "setitem" and (type(req.get("path")) is not list or not req.get("path")):
         raise _RequestError("setitem needs a non-empty path")
+    if op == "seed" and not _is_seed(req.get("seed")):
+        raise _RequestError("seed must be an int in [0, 2**32)")
+    if "reseed" in req and not _is_seed(req["reseed"]):
+        raise _RequestError("reseed must be an int in [0, 2**32)")
+
+
+def _is_seed(value) -> bool:
+    return type(value) is int and 0 <= value < 2 ** 32
+
+
+def reseed(seed: int) -> None:
+    np.random.seed(seed)
+    random.seed(seed)
 
 
 def run_op(op: str, req: dict):
     """Execute one request (validated by ``check_request``) -> the value to send back (may contain _Keep
     markers). Any exception raised here is classified as the student's."""
+    if "reseed" in req:
+        reseed(req["reseed"])
     args, kwargs = tuple(req.get("args", ())), req.get("kwargs", {})
     keep = req.get("keep")
     if op == "call":
@@ -284,8 +300,7 @@ def run_op(op: str, req: dict):
     if op == "put":
         return _Keep(req["value"])
     if op == "seed":
-        np.random.seed(req["seed"])
-        random.seed(req["seed"])
+        reseed(req["seed"])
         return None
     if op == "ping":
         return "pong"
