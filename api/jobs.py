@@ -239,13 +239,22 @@ def reap_expired(sessions: sessionmaker[Session], max_attempts: int) -> list[int
 
 # ------------------------------------------------------------------------------------ running the grader
 
-def _grader_child_setup(nice: int) -> None:
-    """In the grader child: die with the worker (PR_SET_PDEATHSIG) and run at a lower priority."""
+def _grader_child_setup(sched_idle: bool, nice: int) -> None:
+    """In the grader child: die with the worker (PR_SET_PDEATHSIG) and run at a low CPU priority.
+
+    SCHED_IDLE (default) or a niceness; inherited by everything the grader starts (its sandboxes).
+    """
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG = 1
     except OSError:
         pass
+    if sched_idle:
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return
+        except (OSError, AttributeError):        # not Linux: fall back to the niceness
+            pass
     if nice:
         try:
             os.nice(nice)
@@ -314,9 +323,13 @@ def run_grader(ctx: JobContext, c: Claim, archive: Path) -> GradeOutcome:
     if not settings.grade_notebooks:
         argv.append("--no-notebooks")
     with open(log_path, "wb") as log_fh:
+        # its own process group (killed as a whole), but not its own session: a new session is a new
+        # autogroup of Linux's scheduler (for processes in the root cgroup), which gets as much CPU as the
+        # whole service whatever the grader's policy or niceness
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_fh, stderr=subprocess.STDOUT,
-                                cwd=workdir, env=grader_env(), start_new_session=True,
-                                preexec_fn=functools.partial(_grader_child_setup, settings.grader_nice))
+                                cwd=workdir, env=grader_env(), process_group=0,
+                                preexec_fn=functools.partial(_grader_child_setup, settings.grader_sched_idle,
+                                                             settings.grader_nice))
     started = time.monotonic()
     next_beat = started + settings.heartbeat_interval
     try:

@@ -51,8 +51,14 @@ class Settings(BaseSettings):
                                   "part of each grade (question NB); off: code questions only")
     job_timeout: float = Field(default=1500.0, gt=0, description="seconds one grade may take (the manifest's "
                                "limits allow 200 s of code checks and 1050 s of notebooks)")
+    grader_sched_idle: bool = Field(
+        default=True,
+        description="run the grader processes (and the sandboxes they start) under the SCHED_IDLE CPU policy: "
+                    "grading is batch work and gets the CPU time that requests leave over, so a burst of uploads "
+                    "is acknowledged at once even while every worker grades; with nothing else to do it grades "
+                    "at full speed. Off: normal policy with niceness `grader_nice`")
     grader_nice: int = Field(default=5, ge=0, le=19,
-                             description="niceness of the grader processes: uploads stay quick while grading")
+                             description="niceness of the grader processes when `grader_sched_idle` is off")
     lease_seconds: float = Field(default=30.0, gt=0, description="a claim expires this long after its last heartbeat")
     max_attempts: int = Field(default=3, ge=1, description="claims of one submission before it is marked error")
     poll_interval: float = Field(default=0.5, gt=0, description="local workers: seconds between looks for work")

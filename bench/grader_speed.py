@@ -160,6 +160,9 @@ class InProcessSandbox:
         np.random.seed(seed)
         random.seed(seed)
 
+    def flush(self):
+        pass
+
 
 def _timed_grade(submission: Path, factory) -> float:
     from grader.grade import grade

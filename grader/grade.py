@@ -66,7 +66,7 @@ def default_sandbox_factory(sandboxed: bool) -> Callable:
     from grader.sandbox.proxy import Limits, Sandbox
 
     def make(package_dir: Path, limits) -> object:
-        return Sandbox(package_dir, sandboxed=sandboxed,
+        return Sandbox(package_dir, sandboxed=sandboxed, pipeline=True,
                        limits=Limits(timeout=limits.call_timeout, start_timeout=max(30.0, limits.startup_timeout),
                                      memory_mb=limits.memory_mb, uid=None))
     return make

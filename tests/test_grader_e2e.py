@@ -338,3 +338,29 @@ def test_a_sandbox_that_does_not_start_is_a_grader_error():
 
     with pytest.raises(GraderError, match="did not start"):
         grade(SOLUTIONS, sandbox_factory=NeverStarts)
+
+
+READ_ONLY_PARAMS = {"classifiers/fc_net.py": '''
+import types as _types
+_fc_init = FullyConnectedNet.__init__
+def _read_only_init(self, *args, **kwargs):
+    _fc_init(self, *args, **kwargs)
+    self.params = _types.MappingProxyType(self.params)     # model.params[k] = v raises TypeError
+FullyConnectedNet.__init__ = _read_only_init
+'''}
+
+
+def test_an_error_of_a_request_sent_ahead_fails_its_own_test_only(tmp_path):
+    """The grader pipelines ``model.params[k] = v`` (no round trip of its own): its TypeError must fail the
+    FullyConnectedNet tests that sent it, with the student's message, and no test after them."""
+    results = grade(make_submission(tmp_path, READ_ONLY_PARAMS))
+    failed = failed_tests(results) - expected_failures()
+    assert {"test_fc_net_loss", "test_fc_net_training"} <= failed
+    assert "mappingproxy" in output_of(results, "test_fc_net_loss")
+    for test in failed:
+        assert "mappingproxy" in output_of(results, test) or "model.params" in output_of(results, test), \
+            (test, output_of(results, test))
+    q = {x.id: x for x in results.extra_data.questions}
+    for unaffected in ("Q1", "Q2", "Q4", "Q8"):      # Q4 runs right after the failing Q3 tests
+        assert q[unaffected].score == q[unaffected].max_score, q[unaffected]
+    assert results.extra_data.grader_errors == []

@@ -16,6 +16,12 @@ starts a fresh worker; Handles from the old one raise ``StaleHandle``.
 
 The keyword names ``keep`` and ``timeout`` belong to the proxy and are not passed to the student's code.
 A Sandbox is not meant to be shared between threads (calls are serialized by a lock).
+
+``pipeline=True`` saves round trips: requests whose answer is known in advance -- ``new``, ``put``,
+``call``/``call_method`` with ``keep=True`` (a Handle whose id this side chooses), ``setattr``, ``setitem``
+-- are sent without waiting for the worker.  Their answers are read (in order) before the answer of the
+next other request; the first error among them is raised there, or by ``flush()``.  Each keeps its own
+time limit.  A caller that must know which request failed calls ``flush()`` before going on.
 """
 from __future__ import annotations
 
@@ -47,6 +53,9 @@ MAX_ERROR_TYPE = 200
 MAX_ERROR_MESSAGE = 4000
 MAX_ERROR_TRACEBACK = 16000
 MAX_OUTPUT_CHARS = 64 * 1024
+PIPELINE_DEPTH = 8           # requests sent ahead at most (their answers, output included, fit in the pipe)
+TRUSTED_HIDS = 1 << 40       # handle ids this side chooses for pipelined requests (see worker.py "as")
+DEFERRABLE = ("new", "put", "setattr", "setitem")
 
 
 class SandboxError(Exception):
@@ -118,14 +127,18 @@ class Sandbox:
       and runs the same worker as a plain subprocess with no isolation (``--no-sandbox``).
     - limits: Limits (per-call timeout, rlimits, /tmp size, frame cap, ...).
     - extra_ro_binds: {path inside the sandbox: host path} mounted read-only (e.g. a data directory).
+    - pipeline: send the requests whose answer is known without waiting (see the module docstring).
     """
 
     def __init__(self, package_dir: str | os.PathLike, *, sandboxed: bool = True, limits: Limits = Limits(),
-                 extra_ro_binds: Mapping[str, str] | None = None):
+                 extra_ro_binds: Mapping[str, str] | None = None, pipeline: bool = False):
         if type(sandboxed) is not bool:
             raise TypeError("sandboxed must be True or False")
         self.package_dir = Path(package_dir)
         self.sandboxed = sandboxed
+        self.pipeline = bool(pipeline)
+        self._pending: list[tuple[int, str, float, float]] = []   # sent ahead: (seq, what, deadline, limit)
+        self._next_hid = TRUSTED_HIDS
         self._uid_lock = None
         if limits.uid is None or limits.gid is None:
             uid, self._uid_lock = acquire_uid()
@@ -259,6 +272,7 @@ class Sandbox:
         """Kill the worker's process group and reap it -> a short description of how it ended."""
         proc, self._proc, self._chan = self._proc, None, None
         self._drops = []
+        self._pending = []
         detail = ""
         if proc is not None:
             if proc.returncode is None and self.sandboxed:
@@ -324,7 +338,10 @@ class Sandbox:
             self.start()
             self._seq += 1
             seq = self._seq
+            defer = self.pipeline and (op in DEFERRABLE or fields.get("keep") is True)
             req = {"op": op, "seq": seq, **fields}
+            if defer and op not in ("setattr", "setitem"):
+                req["as"] = self._next_hid
             drops = list(self._drops)
             if drops:
                 req["drop"] = drops
@@ -335,20 +352,78 @@ class Sandbox:
             del self._drops[:len(drops)]
             self._seed = None
             limit = self.limits.timeout if timeout is None else float(timeout)
-            deadline = time.monotonic() + limit
+            what = self._what(op, fields)
+            # The worker starts this request once the ones sent ahead are done: its deadline follows theirs.
+            deadline = max(time.monotonic(), self._pending[-1][2] if self._pending else 0.0) + limit
             gen = self._generation
             try:
                 self._chan.write(head, buffers, deadline)
-                resp = self._chan.recv(make_handle=lambda hid: Handle(self, gen, hid), deadline=deadline)
-            except ChannelTimeout:
-                self._kill()
-                raise StudentTimeout(f"{self._what(op, fields)} exceeded its {limit:g} s time limit; "
-                                     "the sandbox was killed") from None
-            except CodecError as e:  # includes ChannelClosed: the worker died or wrote garbage
-                detail = self._kill()
-                kind = "died" if isinstance(e, ChannelClosed) else "broke the protocol"
-                raise SandboxCrash(f"the worker {kind} during {self._what(op, fields)} ({e}){detail}") from None
-            return self._unpack(resp, seq)
+            except (ChannelTimeout, CodecError) as e:
+                self._lost(e, what, limit)
+            if defer:
+                self._pending.append((seq, what, deadline, limit))
+                handle = None
+                if "as" in req:
+                    self._next_hid += 1
+                    handle = Handle(self, gen, req["as"])
+                if len(self._pending) > PIPELINE_DEPTH:
+                    self._raise_first(self._drain())
+                return handle
+            outputs, first = self._drain_into()
+            try:
+                resp = self._chan.recv(make_handle=lambda hid: Handle(self, gen, hid),
+                                       deadline=min(deadline, time.monotonic() + limit))
+            except (ChannelTimeout, CodecError) as e:
+                self._lost(e, what, limit)
+            try:
+                value = self._unpack(resp, seq)
+            except SandboxError as e:
+                first = first or e
+            self.last_output = _join_output(outputs + [self.last_output])
+            self._raise_first(first)
+            return value
+
+    def _lost(self, e: Exception, what: str, limit: float):
+        """The worker did not answer in time, died or broke the protocol: kill it and raise."""
+        if isinstance(e, ChannelTimeout):
+            self._kill()
+            raise StudentTimeout(f"{what} exceeded its {limit:g} s time limit; the sandbox was killed") from None
+        detail = self._kill()
+        kind = "died" if isinstance(e, ChannelClosed) else "broke the protocol"
+        raise SandboxCrash(f"the worker {kind} during {what} ({e}){detail}") from None
+
+    def _drain_into(self) -> tuple[list[str], SandboxError | None]:
+        """Read the answers of the requests sent ahead -> (their outputs, the first error among them)."""
+        outputs, first = [], None
+        while self._pending:
+            seq, what, deadline, limit = self._pending[0]
+            try:
+                resp = self._chan.recv(make_handle=lambda hid: None, deadline=deadline)
+            except (ChannelTimeout, CodecError) as e:
+                self._lost(e, what, limit)
+            self._pending.pop(0)
+            try:
+                self._unpack(resp, seq)
+            except (StudentError, StaleHandle, RequestError) as e:
+                first = first or e
+            outputs.append(self.last_output)
+        return outputs, first
+
+    def _drain(self) -> SandboxError | None:
+        outputs, first = self._drain_into()
+        self.last_output = _join_output(outputs)
+        return first
+
+    @staticmethod
+    def _raise_first(error: SandboxError | None) -> None:
+        if error is not None:
+            raise error
+
+    def flush(self) -> None:
+        """Wait for the requests sent ahead (``pipeline=True``); raise the first error among them."""
+        with self._lock:
+            if self._pending:
+                self._raise_first(self._drain())
 
     def _unpack(self, resp: Any, seq: int) -> Any:
         if type(resp) is not dict or resp.get("seq") != seq or ("value" in resp) == ("error" in resp):
@@ -466,6 +541,11 @@ class Sandbox:
                     "uid": hello.get("uid", os.geteuid()), "network": "host"}
         return {**base, "limits": asdict(self.limits), "rlimits_in_force": hello.get("rlimits"),
                 "python": hello.get("python"), "numpy": hello.get("numpy"), "worker_starts": self.starts}
+
+
+def _join_output(parts: list[str]) -> str:
+    text = "".join(p for p in parts if p)
+    return text[-MAX_OUTPUT_CHARS:]
 
 
 def _describe_exit(status: int, sandboxed: bool, limits: Limits) -> str:

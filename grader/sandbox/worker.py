@@ -17,7 +17,9 @@ the trusted process and is never mounted in the sandbox.  This worker is started
     ping         {}
 
 Every request may carry "drop": [ids] (handles the trusted side no longer holds) and "reseed": an int
-(``seed`` done first, so a seed needs no round trip of its own).  Every response carries
+(``seed`` done first, so a seed needs no round trip of its own).  A new/put/call/call_method request may
+carry "as": an id >= 2**40 chosen by the trusted side: the whole result is kept under that id and the
+response value is None, so the trusted side can use the Handle before the response arrives (pipelining).  Every response carries
 "seq" (echo of the request's), "out" (the tail of what the student's code printed during the request) and
 either "value" or "error" = {"kind": "student" | "handle" | "request", "type", "message", "traceback"}.
 
@@ -64,6 +66,9 @@ class _HandleError(Exception):
 _MISSING = object()
 
 
+TRUSTED_IDS = 1 << 40   # handle ids from here on are chosen by the trusted side ("as"); below, by add()
+
+
 class HandleTable:
     """Objects kept in the worker; the trusted side refers to them by integer id."""
 
@@ -79,6 +84,9 @@ class HandleTable:
         self.next_id += 1
         self.objects[hid] = obj
         return hid
+
+    def put_as(self, hid: int, obj) -> None:
+        self.objects[hid] = obj.obj if type(obj) is _Keep else obj
 
     def get(self, hid: int):
         """The object of a handle id found while decoding a request; unknown ids are noted (and checked
@@ -239,7 +247,7 @@ def get_path(obj, name: str):
 OPS = ("call", "new", "call_method", "getattr", "setattr", "setitem", "fetch", "put", "seed", "ping")
 
 
-def check_request(op, req: dict) -> None:
+def check_request(op, req: dict, table: HandleTable) -> None:
     """Validate the request's own fields BEFORE any student code runs: a wrong request is the grader's
     bug (``_RequestError``). Once ``run_op`` starts, every exception is the student's, whatever its class
     (student code can raise this module's ``_RequestError`` or ``codec.CodecError`` too)."""
@@ -259,6 +267,14 @@ def check_request(op, req: dict) -> None:
         raise _RequestError("keep must be True or a tuple of ints")
     if op == "setitem" and (type(req.get("path")) is not list or not req.get("path")):
         raise _RequestError("setitem needs a non-empty path")
+    if "as" in req:
+        hid = req["as"]
+        if op not in ("new", "put", "call", "call_method"):
+            raise _RequestError(f"'as' is not allowed with {op}")
+        if not (type(hid) is int and TRUSTED_IDS <= hid <= codec.INT_MAX):
+            raise _RequestError(f"'as' must be an int >= {TRUSTED_IDS}")
+        if hid in table.objects:
+            raise _RequestError(f"handle #{hid} is already in use")
     if op == "seed" and not _is_seed(req.get("seed")):
         raise _RequestError("seed must be an int in [0, 2**32)")
     if "reseed" in req and not _is_seed(req["reseed"]):
@@ -349,7 +365,7 @@ def serve(root: str, max_output: int, limits: codec.CodecLimits) -> None:
             table.check()
             table.drop(req.get("drop", ()))
             op = req.get("op")
-            check_request(op, req)
+            check_request(op, req, table)
         except codec.ChannelClosed:
             os._exit(0)  # the trusted side is gone
         except _HandleError as e:
@@ -361,7 +377,11 @@ def serve(root: str, max_output: int, limits: codec.CodecLimits) -> None:
         # 2. Run it: whatever is raised from here on (any class, even this module's own) is the student's.
         if response is None:
             try:
-                response = {"seq": seq, "value": run_op(op, req)}
+                value = run_op(op, req)
+                if "as" in req:
+                    table.put_as(req["as"], value)
+                    value = None
+                response = {"seq": seq, "value": value}
             except BaseException as e:  # noqa: BLE001 - includes SystemExit/KeyboardInterrupt from student code
                 response = {"seq": seq, "error": student_error(e, root)}
         response["out"] = capture.take()

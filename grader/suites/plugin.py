@@ -110,6 +110,9 @@ class GuardedSandbox:
     def seed(self, seed, *, timeout=None):
         return self._sb.seed(seed, timeout=self._timeout(timeout))
 
+    def flush(self):
+        return self._sb.flush()
+
 
 def _clip(text: str, n: int) -> str:
     return clean(text, n)
@@ -225,6 +228,23 @@ class SuitePlugin:
                 raise NotGraded(f"Not graded: cs231n/{f} could not be imported.\n{self._submission.broken[f]}")
         if self.time_left() <= 0:
             raise OutOfTime()
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_pyfunc_call(self, pyfuncitem):
+        """A test that used the sandbox ends when the requests it sent ahead are answered: their first
+        error fails this test (and never the next one)."""
+        if "sb" not in pyfuncitem.fixturenames or self._guarded is None:
+            return (yield)
+        try:
+            result = yield
+        except BaseException:
+            try:
+                self._guarded.flush()
+            except Exception:  # noqa: BLE001 - the test already failed; its first error is reported
+                pass
+            raise
+        self._guarded.flush()
+        return result
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
