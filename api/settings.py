@@ -56,7 +56,8 @@ class Settings(BaseSettings):
         description="run the grader processes (and the sandboxes they start) under the SCHED_IDLE CPU policy: "
                     "grading is batch work and gets the CPU time that requests leave over, so a burst of uploads "
                     "is acknowledged at once even while every worker grades; with nothing else to do it grades "
-                    "at full speed. Off: normal policy with niceness `grader_nice`")
+                    "at full speed (under sustained full load by requests it waits). Off: normal policy with "
+                    "niceness `grader_nice`, a guaranteed share")
     grader_nice: int = Field(default=5, ge=0, le=19,
                              description="niceness of the grader processes when `grader_sched_idle` is off")
     lease_seconds: float = Field(default=30.0, gt=0, description="a claim expires this long after its last heartbeat")

@@ -2,7 +2,8 @@
 
 ``receive_upload`` reads the request body chunk by chunk as it arrives and feeds it to python-multipart's
 streaming parser. The file part is kept in memory up to ``SPOOL_BYTES`` (typical submissions are well
-below) and spills to a temporary file beyond; the request is refused (413) as soon as the file grows past
+below; views of the received chunks, joined into one ``bytes`` when the part ends: the reader's only copy)
+and spills to a temporary file beyond; the request is refused (413) as soon as the file grows past
 the limit -- nothing over the limit is ever buffered. A declared ``Content-Length`` that is already too
 large is refused before reading a byte.
 
@@ -40,7 +41,7 @@ class Upload:
     fields: dict[str, str] = field(default_factory=dict)
     filename: str | None = None
     size: int = 0
-    data: bytearray | None = None          # the file, while it is small
+    data: bytes | None = None              # the file, while it is small
     tmp_path: Path | None = None           # the file, once it outgrew SPOOL_BYTES
     sha256: str = ""                       # set by ArchiveStore.save
     _tmp_hash: object = None               # running sha256 of a spilled file
@@ -123,6 +124,7 @@ class _FormReader:
         self._hfield, self._hvalue = bytearray(), bytearray()
         self._part: str | None = None          # 'file' | field name | None (ignored part)
         self._buf = bytearray()
+        self._chunks: list = []                # the file part so far (views of the received chunks)
         self._fh = None
 
     def callbacks(self) -> dict:
@@ -154,7 +156,8 @@ class _FormReader:
             if self.upload.present:
                 raise APIError(422, "too_many_files", f"send exactly one '{self.file_field}' part")
             self.upload.filename = clean_filename(filename.decode("utf-8", "replace"))
-            self.upload.data = bytearray()
+            self.upload.data = b""             # the file's pieces collect in _chunks until its part ends
+            self._chunks = []
             self._part = "file"
         elif filename is None and name:
             if len(self.upload.fields) >= MAX_FIELDS:
@@ -167,8 +170,11 @@ class _FormReader:
         up = self.upload
         up.tmp_path = self.store.new_temp_path()
         self._fh = open(up.tmp_path, "wb")
-        up._tmp_hash = hashlib.sha256(up.data)
-        self._fh.write(up.data)
+        up._tmp_hash = hashlib.sha256()
+        for chunk in self._chunks:
+            up._tmp_hash.update(chunk)
+            self._fh.write(chunk)
+        self._chunks = []
         up.data = None
 
     def _part_data(self, data, start, end):
@@ -177,12 +183,13 @@ class _FormReader:
             up.size += end - start
             if up.size > self.max_bytes:
                 raise _too_large(self.max_bytes)
+            # a view, not a copy: the file is copied once, when its part ends (bytes do not change later)
+            chunk = memoryview(data)[start:end] if isinstance(data, bytes) else bytes(data[start:end])
             if up.data is not None:
-                up.data += data[start:end]
-                if len(up.data) > SPOOL_BYTES:
+                self._chunks.append(chunk)
+                if up.size > SPOOL_BYTES:
                     self._spill()
             else:
-                chunk = data[start:end]
                 up._tmp_hash.update(chunk)
                 self._fh.write(chunk)
         elif self._part is not None:
@@ -193,6 +200,9 @@ class _FormReader:
 
     def _part_end(self):
         if self._part == "file":
+            if self.upload.data is not None:
+                self.upload.data = b"".join(self._chunks)
+                self._chunks = []
             self.close()
         elif self._part is not None:
             try:

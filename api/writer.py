@@ -8,10 +8,16 @@ once (a batch) and writes them in a single transaction:
    students' rows (serialises uploads of the same student across API processes);
 2. count each student's queued+running submissions (one grouped query);
 3. accept uploads in arrival order while a student stays within ``max_in_flight``; refuse the rest (429);
-4. insert the accepted rows (one multi-row INSERT ... RETURNING id) and commit.
+4. insert the accepted rows and commit.
 
 So the in-flight limit is exact however many uploads arrive together, and a lone upload is written at
 once (a batch of one). The request handler awaits its own result (``await writer.add(...)``).
+
+On SQLite the thread keeps one connection of its own and sends these few statements to the driver
+directly (``_write_sqlite``, ~0.05 ms per batch of one): building and executing them through SQLAlchemy
+cost ~0.75 ms of CPU per batch, 40% of what a lone small upload cost in all (a burst of 100 uploads makes
+batches of ~10), and it held the database's write lock longer. Other databases use SQLAlchemy Core
+(``_write_core``).
 """
 from __future__ import annotations
 
@@ -31,6 +37,9 @@ from .models import Submission, User, utcnow
 
 log = logging.getLogger("api.writer")
 IN_FLIGHT = ("queued", "running")
+# the columns a new submission row sets (the others start NULL); the two times last, both ``now``
+INSERT_COLUMNS = ("user_id", "assignment", "status", "original_name", "archive_sha256", "size_bytes", "attempts",
+                  "queue_ref", "created_at", "enqueued_at")
 
 
 def too_many_in_flight(limit: int) -> APIError:
@@ -56,6 +65,13 @@ class SubmissionWriter:
         self._thread = threading.Thread(target=self._run, name="submission-writer", daemon=True)
         self.batches = 0
         self.rows = 0
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._raw = None                       # SQLite: this thread's own DBAPI connection
+        if self._sqlite:
+            table = Submission.__table__
+            self._dt_param = table.c.created_at.type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
+            self._insert_sql = (f"INSERT INTO {table.name} ({', '.join(INSERT_COLUMNS)}) "
+                                f"VALUES ({', '.join('?' * len(INSERT_COLUMNS))})")
 
     def start(self) -> None:
         self._thread.start()
@@ -63,6 +79,16 @@ class SubmissionWriter:
     def stop(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self._close_raw()
+
+    def _close_raw(self) -> None:
+        if self._raw is not None:
+            try:
+                self._raw.close()              # back to the engine's pool
+            except Exception:
+                pass
+            self._raw = None
 
     async def add(self, *, user_id: int, assignment: str, filename: str, sha256: str, size: int,
                   queue_ref: str | None) -> tuple[int, dt.datetime]:
@@ -98,7 +124,66 @@ class SubmissionWriter:
                 else:
                     item.future.set_result(outcome)
 
+    def _admit(self, batch: list[_Pending], counts: dict[int, int]) -> tuple[list, list[int]]:
+        """Accept uploads in arrival order while each student stays within the limit.
+
+        Returns the outcomes (a 429 error for refused uploads, None for accepted ones) and the accepted
+        indexes; ``counts`` (queued+running per student) is updated."""
+        outcomes: list = []
+        accepted: list[int] = []
+        for i, item in enumerate(batch):
+            uid = item.row["user_id"]
+            if counts.get(uid, 0) >= self.max_in_flight:
+                outcomes.append(too_many_in_flight(self.max_in_flight))
+                continue
+            counts[uid] = counts.get(uid, 0) + 1
+            accepted.append(i)
+            outcomes.append(None)
+        return outcomes, accepted
+
     def _write(self, batch: list[_Pending]) -> list:
+        if self._sqlite:
+            try:
+                return self._write_sqlite(batch)
+            except BaseException:
+                self._close_raw()              # a broken connection is not used again
+                raise
+        return self._write_core(batch)
+
+    def _write_sqlite(self, batch: list[_Pending]) -> list:
+        """The batch in one transaction on this thread's own connection, statements sent to the driver."""
+        if self._raw is None:
+            self._raw = self.engine.raw_connection()      # with the engine's pragmas (WAL, busy timeout)
+        conn = self._raw.driver_connection
+        now = utcnow()
+        stamp = self._dt_param(now)
+        users = sorted({item.row["user_id"] for item in batch})
+        cur = conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")                 # the write lock, before counting
+            cur.execute(f"SELECT user_id, count(*) FROM {Submission.__tablename__} "
+                        f"WHERE status IN ({', '.join('?' * len(IN_FLIGHT))}) "
+                        f"AND user_id IN ({', '.join('?' * len(users))}) GROUP BY user_id",
+                        (*IN_FLIGHT, *users))
+            outcomes, accepted = self._admit(batch, dict(cur.fetchall()))
+            for i in accepted:
+                row = batch[i].row
+                cur.execute(self._insert_sql, (*(row[c] for c in INSERT_COLUMNS[:-2]), stamp, stamp))
+                outcomes[i] = (cur.lastrowid, now)
+            conn.commit()
+        except BaseException:
+            try:
+                conn.rollback()
+            except Exception:
+                pass
+            raise
+        finally:
+            cur.close()
+        self.batches += 1
+        self.rows += len(accepted)
+        return outcomes
+
+    def _write_core(self, batch: list[_Pending]) -> list:
         now = utcnow()
         users = sorted({item.row["user_id"] for item in batch})
         with self.engine.connect() as conn:
@@ -110,16 +195,7 @@ class SubmissionWriter:
                 select(Submission.user_id, func.count(Submission.id))
                 .where(Submission.user_id.in_(users), Submission.status.in_(IN_FLIGHT))
                 .group_by(Submission.user_id)).all())
-            outcomes: list = []
-            accepted: list[int] = []
-            for i, item in enumerate(batch):
-                uid = item.row["user_id"]
-                if counts.get(uid, 0) >= self.max_in_flight:
-                    outcomes.append(too_many_in_flight(self.max_in_flight))
-                    continue
-                counts[uid] = counts.get(uid, 0) + 1
-                accepted.append(i)
-                outcomes.append(None)
+            outcomes, accepted = self._admit(batch, counts)
             if accepted:
                 rows = [dict(batch[i].row, created_at=now, enqueued_at=now) for i in accepted]
                 ids = conn.execute(insert(Submission).returning(Submission.id, sort_by_parameter_order=True),

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from api import jobs
 from api.auth import create_user, hash_token, import_roster
@@ -369,3 +369,81 @@ def test_grader_infrastructure_errors_are_retried_then_reported(ctxs, monkeypatc
     assert jobs.process(a, jobs.claim(a)) == "error"              # max_attempts = 2 reached
     r = row(a)
     assert r.status == "error" and r.attempts == 2 and outcomes(a) == ["retry", "error"]
+
+
+# ---------------------------------------------------------------------------------------------- writer
+
+@pytest.mark.parametrize("driver_sql", [True, False], ids=["sqlite-driver", "sqlalchemy-core"])
+def test_the_writer_commits_a_batch_within_the_in_flight_limit(tmp_path, driver_sql):
+    """SubmissionWriter, both ways of writing (SQLite through its driver; SQLAlchemy Core, as on PostgreSQL):
+    one transaction per batch, the in-flight limit exact inside the batch, rows as the ORM reads them; a
+    batch that fails does not break the next one."""
+    import asyncio
+
+    from api.errors import APIError
+    from api.writer import SubmissionWriter
+
+    settings = load_settings(data_dir=tmp_path)
+    settings.ensure_dirs()
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    sessions = make_session_factory(engine)
+    with sessions() as s:
+        create_user(s, "a", "student")
+        create_user(s, "b", "student")
+        s.commit()
+        ua, ub = s.scalars(select(User.id).order_by(User.id)).all()
+        for status in ("running", "graded"):                 # a has one in flight, one finished
+            s.add(Submission(user_id=ua, assignment="assignment2", status=status, original_name="old.zip",
+                             archive_sha256="f" * 64, size_bytes=1, attempts=1))
+        s.commit()
+    writer = SubmissionWriter(engine, max_in_flight=2)
+    writer._sqlite = writer._sqlite and driver_sql
+
+    def add(i: int, uid: int):
+        return writer.add(user_id=uid, assignment="assignment2", filename=f"{i}.zip", sha256=f"{i:064x}",
+                          size=100 + i, queue_ref=f"ref-{i}" if i % 2 else None)
+
+    async def burst(users):
+        tasks = [asyncio.ensure_future(add(i, uid)) for i, uid in enumerate(users)]
+        await asyncio.sleep(0)                                # every upload has queued its row
+        if not writer._thread.is_alive():
+            writer.start()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        users = [ua, ub, ua, ub, ub, ua]
+        outcomes = asyncio.run(burst(users))
+        assert writer.batches == 1 and writer.rows == 3
+        accepted = [i for i, o in enumerate(outcomes) if not isinstance(o, BaseException)]
+        assert accepted == [0, 1, 3]
+        for i in (2, 4, 5):
+            assert isinstance(outcomes[i], APIError) and outcomes[i].status == 429
+        ids = [outcomes[i][0] for i in accepted]
+        assert ids == sorted(ids) and len(set(ids)) == 3
+        with sessions() as s:
+            for i in accepted:
+                sid, created = outcomes[i]
+                sub = s.get(Submission, sid)
+                assert (sub.user_id, sub.status, sub.original_name, sub.archive_sha256, sub.size_bytes,
+                        sub.attempts, sub.queue_ref) == (users[i], "queued", f"{i}.zip", f"{i:064x}", 100 + i,
+                                                         0, f"ref-{i}" if i % 2 else None)
+                assert sub.created_at == created and sub.enqueued_at == created and created.tzinfo is not None
+                assert sub.started_at is sub.finished_at is sub.claim_token is sub.worker is sub.score is None
+
+        (failed,) = asyncio.run(burst([10_000]))             # no such user: the foreign key refuses it
+        assert isinstance(failed, Exception) and not isinstance(failed, APIError)
+        outcomes = asyncio.run(burst([ub, ua]))               # the next batch is written normally
+        assert isinstance(outcomes[0], APIError) and outcomes[0].status == 429       # b: 2 in flight
+        assert isinstance(outcomes[1], APIError)                                     # a: 2 in flight
+        with sessions() as s:
+            assert s.scalar(select(func.count(Submission.id))) == 5
+        with sessions() as s:                                 # one finishes: a may upload again
+            s.execute(update(Submission).where(Submission.status == "running").values(status="graded"))
+            s.commit()
+        (sid, _), = asyncio.run(burst([ua]))
+        with sessions() as s:
+            assert s.get(Submission, sid).user_id == ua
+    finally:
+        writer.stop()
+        engine.dispose()
