@@ -729,8 +729,18 @@ def evaluate_params(check: TrainingCheck, params: dict[str, np.ndarray], salt: b
     """Accuracy on the trusted evaluation split (of the task of ``salt``) of the reference model holding
     ``params``."""
     task = training_task(salt)
-    scores = reference_model(check, params).loss(check.inputs(task["X_eval"]))
-    return float(np.mean(np.argmax(scores, axis=1) == task["y_eval"]))
+    return accuracy(reference_model(check, params), check.inputs(task["X_eval"]), task["y_eval"])
+
+
+EVAL_BATCH = 500   # images per forward pass: im2col columns of a few MB, not one mmap()ed block of 50+ MB
+
+
+def accuracy(model, X: np.ndarray, y: np.ndarray) -> float:
+    """The fraction of ``X`` that ``model`` (test-mode scores: ``model.loss(X)``) classifies as ``y``,
+    computed batch by batch (each row's scores do not depend on the other rows)."""
+    predicted = np.concatenate([np.argmax(model.loss(X[i:i + EVAL_BATCH]), axis=1)
+                                for i in range(0, len(X), EVAL_BATCH)])
+    return float(np.mean(predicted == y))
 
 
 def calibration_salt(seed: int) -> bytes:
@@ -768,8 +778,7 @@ def train_reference(check: TrainingCheck, seed: int, *, linear: bool = False, un
     finally:
         np.random.set_state(state)
     task = training_task(salt)
-    scores = model.loss(shape(task["X_eval"]))
-    return float(np.mean(np.argmax(scores, axis=1) == task["y_eval"]))
+    return accuracy(model, shape(task["X_eval"]), task["y_eval"])
 
 
 def calibrate(check: TrainingCheck, seeds=CALIBRATION_SEEDS) -> dict:
