@@ -30,7 +30,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from contextlib import contextmanager, redirect_stdout
@@ -43,6 +42,7 @@ from grader.references import ReferenceError, References
 from grader.scoring import Results, build_results
 from grader.sandbox import launch
 from grader.secret import SecretError, files_digest, grader_secret, submission_salt
+from grader.tmpdirs import private_tmpdir
 from grader.suites import plugin as suite_plugin_module
 from grader.suites.plugin import SubmissionInfo, SuitePlugin
 
@@ -292,7 +292,7 @@ def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: 
     outcomes = {}
     sandbox_info: dict = {"sandboxed": sandboxed}
     nb_grades = None     # grader.notebooks.NotebookGrades once the notebooks ran
-    tmp = Path(tempfile.mkdtemp(prefix="grade-"))
+    tmp = private_tmpdir("grade-")
     try:
         root = None
         try:

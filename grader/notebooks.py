@@ -66,6 +66,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from grader.text import TRUNCATED, clean, clean_tree
+from grader.tmpdirs import private_tmpdir
 
 STATUSES = ("ok", "error", "timeout", "missing", "invalid")
 
@@ -1036,7 +1037,7 @@ def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str 
         for name in [s.name for s in specs] + keep_files:
             (out / name).unlink(missing_ok=True)
     results: list[NotebookResult] = []
-    workdir = Path(tempfile.mkdtemp(prefix="nb-work-"))
+    workdir = private_tmpdir("nb-work-")
     try:
         for spec in specs:
             try:

@@ -36,10 +36,11 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
+
+from ..tmpdirs import private_tmpdir
 
 MiB = 1 << 20
 
@@ -248,7 +249,7 @@ def stage_package(package_dir: str | os.PathLike, limits: Limits = Limits()) -> 
     src = Path(package_dir)
     if not (src / "__init__.py").is_file():
         raise FileNotFoundError(f"{src} is not a Python package (no __init__.py)")
-    stage = Path(tempfile.mkdtemp(prefix="cs231n-sandbox-"))
+    stage = private_tmpdir("cs231n-sandbox-")
     try:
         os.chmod(stage, 0o755)
         (stage / "harness").mkdir(mode=0o755)
