@@ -96,6 +96,29 @@ def _warm_worker(sb) -> None:
         pass   # warming up is optional (a stand-in without release, a crash: the next call restarts)
 
 
+def start_trainings(factory: Callable, package_dir: Path, assignment: Assignment, info: SubmissionInfo, refs,
+                    starter: "SandboxStarter"):
+    """Start the sandbox part of the training checks in a second sandbox of the submission, once the first
+    one is up (``_training.TrainingRunner``): they train while the unit checks run. Only when each sandbox
+    is a process of its own (not a stand-in running in this process, whose NumPy random state the two
+    threads would share); checks whose model or Solver file is not the student's are left out.
+    -> the runner (``info.trainings``), or None."""
+    from grader import references
+    from grader.suites._training import TrainingRunner
+
+    if not getattr(starter.sandbox, "separate_process", False):
+        return None
+    questions = {q.id for q in assignment.questions}
+    names = [name for name, check in references.TRAINING_CHECKS.items()
+             if check.question in questions
+             and not {check.model.rsplit(".", 1)[0].replace(".", "/") + ".py", "solver.py"} & set(info.substituted)]
+    if not names:
+        return None
+    info.trainings = TrainingRunner(factory, package_dir, assignment.limits, names, assignment.seed,
+                                    getattr(refs, "salt", None), info)
+    return info.trainings
+
+
 def probe_imports(sb, assignment: Assignment) -> dict[str, str]:
     """Import each graded module in the sandbox once -> ``{file: why it does not import}``.
 
@@ -162,6 +185,10 @@ class SandboxStarter:
             self.error = exc
         self._started.set()
         self._release.wait()   # keep the worker's parent thread alive (see the class doc)
+
+    def wait_started(self) -> None:
+        """Wait until the worker is up and the imports are probed (or the start failed)."""
+        self._started.wait()
 
     def close(self) -> None:
         """Close the sandbox, then let the starting thread end."""
@@ -288,6 +315,7 @@ def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: 
     submission_meta: dict = {"name": Path(submission).name}
     sandbox = None
     starter: SandboxStarter | None = None
+    trainings = None       # _training.TrainingRunner
     timing: dict[str, float] = {}
     outcomes = {}
     sandbox_info: dict = {"sandboxed": sandboxed}
@@ -331,6 +359,7 @@ def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: 
             if package is not None and len(info.substituted) < len(assignment.graded_files):
                 starter = SandboxStarter(factory, report.package, assignment, info)
                 sandbox = starter.sandbox
+                trainings = start_trainings(factory, report.package, assignment, info, refs, starter)
         if root is not None:
             t1 = time.monotonic()
             plugin = SuitePlugin(sandbox=sandbox, refs=refs, assignment=assignment, submission=info, started=t0,
@@ -349,6 +378,8 @@ def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: 
                 if note:
                     notes.append(note)
             sandbox_info = dict(sandbox.info)
+            if trainings is not None and trainings.sandbox is not None:
+                sandbox_info["training_worker_starts"] = trainings.sandbox.starts
             starter.close()          # the code questions are done: free the worker before the notebooks
         if assignment.notebooks and notebooks:
             t2 = time.monotonic()
@@ -360,11 +391,12 @@ def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: 
             notes.append(f"The notebooks were not run (code questions only): the maximum score leaves out "
                          f"their {assignment.notebook_points:g} points.")
     finally:
-        if starter is not None:
-            try:
-                starter.close()
-            except Exception:  # noqa: BLE001
-                pass
+        for closing in (trainings, starter):
+            if closing is not None:
+                try:
+                    closing.close()
+                except Exception:  # noqa: BLE001
+                    pass
         shutil.rmtree(tmp, ignore_errors=True)
     timing["total"] = time.monotonic() - t0
     results = build_results(assignment, outcomes, problems=problems, notes=notes, sandbox_info=sandbox_info,

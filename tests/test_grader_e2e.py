@@ -364,3 +364,25 @@ def test_an_error_of_a_request_sent_ahead_fails_its_own_test_only(tmp_path):
     for unaffected in ("Q1", "Q2", "Q4", "Q8"):      # Q4 runs right after the failing Q3 tests
         assert q[unaffected].score == q[unaffected].max_score, q[unaffected]
     assert results.extra_data.grader_errors == []
+
+
+CRASHING_FIRST_TRAINING = {"classifiers/fc_net.py": '''
+import os as _os
+_two_layer_loss = TwoLayerNet.loss
+def _crash_on_training_batches(self, X, y=None):
+    if y is not None and X.shape[0] >= 50:     # the Solver's minibatches; the unit checks use a few rows
+        _os._exit(3)
+    return _two_layer_loss(self, X, y)
+TwoLayerNet.loss = _crash_on_training_batches
+'''}
+
+
+def test_training_checks_run_ahead_in_a_second_sandbox_and_a_crash_costs_one_check(tmp_path):
+    """The training checks train in a sandbox of their own while the unit checks run; the worker dying in the
+    first one is restarted for the next ones."""
+    results = grade(make_submission(tmp_path, CRASHING_FIRST_TRAINING))
+    assert failed_tests(results) == expected_failures("test_two_layer_training")
+    assert "died" in output_of(results, "test_two_layer_training")
+    sandbox = results.extra_data.sandbox
+    assert sandbox["training_worker_starts"] == 2 and sandbox["worker_starts"] == 1
+    assert results.extra_data.grader_errors == []

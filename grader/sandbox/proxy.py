@@ -130,6 +130,8 @@ class Sandbox:
     - pipeline: send the requests whose answer is known without waiting (see the module docstring).
     """
 
+    separate_process = True   # the student's code runs in a process of its own (several may run at once)
+
     def __init__(self, package_dir: str | os.PathLike, *, sandboxed: bool = True, limits: Limits = Limits(),
                  extra_ro_binds: Mapping[str, str] | None = None, pipeline: bool = False):
         if type(sandboxed) is not bool:

@@ -15,6 +15,10 @@ outcome.
 """
 from __future__ import annotations
 
+import functools
+import threading
+from concurrent.futures import Future
+
 import numpy as np
 
 from grader import checks, references, report
@@ -31,42 +35,135 @@ def _params(value, expected: dict[str, tuple], when: str) -> dict[str, np.ndarra
     return {k: checks.array(value[k], f"model.params[{k!r}] {when}", shape=shape) for k, shape in expected.items()}
 
 
-def _record_curve(sb, solver, check) -> None:
-    """Fetch the Solver's histories into ``sb.submission.training_curves`` (feedback for the report: the
-    values are cleaned by ``grader.report.training_curve``; nothing here can fail the test)."""
-    info = getattr(sb, "submission", None)
-    if info is None:
-        return
+@functools.lru_cache(maxsize=None)
+def _shapes(name: str) -> tuple:
+    check = references.TRAINING_CHECKS[name]
+    return tuple((k, v.shape) for k, v in references.reference_model(check).params.items())
+
+
+def _expected_shapes(check) -> dict[str, tuple]:
+    """The parameter shapes of the reference model (cached: ``TrainingRunner`` fills the cache from the main
+    thread, so its own thread never touches NumPy's global random state, which reference_model saves and
+    restores)."""
+    return dict(_shapes(check.name))
+
+
+def _histories(sb, solver) -> dict | None:
+    """The Solver's histories (feedback for the report; nothing here can fail the test)."""
     try:
-        histories = {key: sb.getattr(solver, key) for key in HISTORIES}
+        return {key: sb.getattr(solver, key) for key in HISTORIES}
     except (SandboxError, OutOfTime):
-        return
-    title = f"{check.question}: {check.model.rsplit('.', 1)[-1]} trained by the Solver"
-    info.training_curves.append(report.training_curve(check.name, title, **histories))
+        return None
+
+
+def train_in_sandbox(sb, name: str, seed: int, limits, salt) -> tuple:
+    """The sandbox part of training check ``name``: construct the model (RNG seeded with ``seed``), train
+    it with the Solver on the task of ``salt`` -> ``(params after construction, histories or None,
+    params after training)``; the parameters after training as they came back (validated by
+    ``judge_training``)."""
+    check = references.TRAINING_CHECKS[name]
+    data = sb.put(references.sandbox_training_data(salt, check))   # images shaped for the model
+    model = new_model(sb, check.model, seed, **check.model_kwargs)
+    initial = _params(sb.getattr(model, "params"), _expected_shapes(check), "after construction")
+    solver = sb.new(f"{PKG}.solver.Solver", model, data, **check.solver_kwargs)
+    sb.call_method(solver, "train", timeout=limits.train_timeout)
+    histories = _histories(sb, solver)
+    return initial, histories, sb.getattr(model, "params")
 
 
 def run_training_check(sb, ref, name: str, seed: int, limits) -> float:
-    check = references.TRAINING_CHECKS[name]
-    threshold = ref.threshold(name)
-    calibrated = ref.manifest["calibration"][name]
+    """Training check ``name``: trained in the second sandbox started ahead (``TrainingRunner``, when the
+    grade has one), else here in ``sb``; judged on this side."""
     salt = getattr(ref, "salt", None)
-    expected = {k: v.shape for k, v in references.reference_model(check).params.items()}
-    data = sb.put(references.sandbox_training_data(salt, check))   # images shaped for the model
-    model = new_model(sb, check.model, seed, **check.model_kwargs)
-    initial = _params(sb.getattr(model, "params"), expected, "after construction")
-    solver = sb.new(f"{PKG}.solver.Solver", model, data, **check.solver_kwargs)
-    sb.call_method(solver, "train", timeout=limits.train_timeout)
-    _record_curve(sb, solver, check)
-    trained = _params(sb.getattr(model, "params"), expected, "after training")
+    info = getattr(sb, "submission", None)
+    runner = getattr(info, "trainings", None)
+    if runner is not None and runner.has(name):
+        initial, histories, trained = runner.result(name)    # re-raises what the sandbox part raised
+    else:
+        initial, histories, trained = train_in_sandbox(sb, name, seed, limits, salt)
+    return judge_training(ref, name, initial, histories, trained, info)
+
+
+def judge_training(ref, name: str, initial, histories, trained, info) -> float:
+    check = references.TRAINING_CHECKS[name]
+    if histories is not None and info is not None:
+        title = f"{check.question}: {check.model.rsplit('.', 1)[-1]} trained by the Solver"
+        info.training_curves.append(report.training_curve(check.name, title, **histories))
+    expected = _expected_shapes(check)
+    trained = _params(trained, expected, "after training")
     moved = np.sqrt(sum(float(np.sum((trained[k] - initial[k]) ** 2)) for k in expected))
     scale = np.sqrt(sum(float(np.sum(initial[k] ** 2)) for k in expected))
     if not moved > MIN_MOVEMENT * max(scale, 1e-12):
         checks.fail("the model's parameters did not change while the Solver trained it: the Solver must update "
                     "model.params with the gradients of model.loss")
-    accuracy = references.evaluate_params(check, trained, salt)
+    threshold = ref.threshold(name)
+    accuracy = references.evaluate_params(check, trained, getattr(ref, "salt", None))
     if not accuracy >= threshold:
-        typical = float(np.median(calibrated["accuracies"]))
+        typical = float(np.median(ref.manifest["calibration"][name]["accuracies"]))
         checks.fail(f"after training with the Solver, the model classifies {accuracy:.1%} of held-out "
                     f"images correctly; at least {threshold:.0%} is required (a correct implementation "
                     f"reaches about {typical:.0%})")
     return accuracy
+
+
+class TrainingRunner:
+    """Runs the sandbox part of the training checks ahead, in a second sandbox of the same submission, in a
+    thread: they train while the unit checks run in the first one (two processes, two cores). The tests
+    then take their results (``result``) and judge them on the trusted side.
+
+    Each check seeds the RNG itself, so its result does not depend on which worker trained it. The thread
+    lives until ``close`` (bubblewrap's --die-with-parent follows the thread that started the worker).
+    """
+
+    def __init__(self, factory, package_dir, limits, names, seed: int, salt, info, after=None):
+        self._futures = {name: Future() for name in names}
+        for name in names:
+            _shapes(name)
+            references.sandbox_training_data(salt)     # the task, computed once here (cached)
+        self._factory, self._package_dir, self._limits = factory, package_dir, limits
+        self._seed, self._salt, self._info, self._after = seed, salt, info, after
+        self._release = threading.Event()
+        self.sandbox = None
+        self._thread = threading.Thread(target=self._run, name="training-runner", daemon=True)
+        self._thread.start()
+
+    def has(self, name: str) -> bool:
+        return name in self._futures
+
+    def result(self, name: str) -> tuple:
+        return self._futures[name].result()
+
+    def _run(self) -> None:
+        try:
+            if self._after is not None:
+                self._after()            # e.g. the first sandbox is up: the unit checks come first
+            self.sandbox = self._factory(self._package_dir, self._limits)
+            sb = _WithSubmission(self.sandbox, self._info)
+            for name, future in self._futures.items():
+                try:
+                    future.set_result(train_in_sandbox(sb, name, self._seed, self._limits, self._salt))
+                except BaseException as exc:  # noqa: BLE001 - raised again in the test that takes it
+                    future.set_exception(exc)
+        except BaseException as exc:  # noqa: BLE001 - the sandbox did not start: every check gets the error
+            for future in self._futures.values():
+                if not future.done():
+                    future.set_exception(exc)
+        self._release.wait()
+
+    def close(self) -> None:
+        try:
+            if self.sandbox is not None:
+                self.sandbox.close()
+        finally:
+            self._release.set()
+            self._thread.join(timeout=10)
+
+
+class _WithSubmission:
+    """A sandbox seen with the submission's facts (constructor keywords), as the suites' ``sb`` is."""
+
+    def __init__(self, sandbox, info):
+        self._sb, self.submission = sandbox, info
+
+    def __getattr__(self, name):
+        return getattr(self._sb, name)

@@ -56,6 +56,8 @@ class SubmissionInfo:
     constructor_params: dict[str, list[str] | None] = field(default_factory=dict)
     # the Solver histories of the training checks (``grader.report.training_curve`` entries)
     training_curves: list[dict] = field(default_factory=list)
+    # the training checks running ahead in a second sandbox (``_training.TrainingRunner``), or None
+    trainings: object | None = None
 
 
 @dataclass
