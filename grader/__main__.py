@@ -52,7 +52,8 @@ def cmd_grade(args) -> int:
         artifacts = artifacts_dir(Path(args.out))
     try:
         results = grade(Path(args.submission), args.assignment, sandboxed=not args.no_sandbox,
-                        notebooks=not args.no_notebooks, artifacts_dir=artifacts)
+                        notebooks=not args.no_notebooks, artifacts_dir=artifacts,
+                        train_ahead=not args.no_train_ahead)
     except GraderError as exc:
         _err(str(exc))
         return EXIT_ERROR
@@ -202,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade the code questions only (the maximum then leaves the notebooks' points out)")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run the student's code WITHOUT isolation (only when no sandbox works here)")
+    p.add_argument("--no-train-ahead", action="store_true",
+                   help="train the training checks after the unit checks, in the same worker (one core per "
+                        "grade: what grade-batch does, which uses the cores with --jobs)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("selftest", help="solutions get full marks, the starter zero, references fresh")

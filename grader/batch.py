@@ -143,9 +143,10 @@ def already_graded(sub: Submission, out: Path) -> dict[str, Any] | None:
 
 
 def grade_command(sub: Submission, assignment: str, results_path: Path) -> list[str]:
-    """The command that grades one submission (the single-submission CLI, in a fresh interpreter)."""
+    """The command that grades one submission (the single-submission CLI, in a fresh interpreter), with one
+    worker at a time: the batch uses the cores by grading ``--jobs`` submissions at once."""
     return [sys.executable, "-m", "grader", "grade", str(sub.path), "--assignment", assignment,
-            "--out", str(results_path)]
+            "--out", str(results_path), "--no-train-ahead"]
 
 
 def _tail(path: Path, limit: int = 2000) -> str:

@@ -289,14 +289,16 @@ def run_notebooks(assignment: Assignment, root: Path | None, package: Path | Non
 
 def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: bool = True,
           sandbox_factory: Callable | None = None, refs: References | None = None, notebooks: bool = True,
-          artifacts_dir: Path | None = None) -> Results:
+          artifacts_dir: Path | None = None, train_ahead: bool = True) -> Results:
     """Grade ``submission`` (a .zip/.tar or a folder) -> :class:`Results`.
 
     ``sandbox_factory(package_dir, limits)`` builds the sandbox (default: ``grader.sandbox.proxy.Sandbox``
     with ``sandboxed``). ``notebooks``: also run the manifest's notebooks (False: the code questions only;
     the maximum then leaves the notebooks' points out). ``artifacts_dir``: where the executed notebooks
     (and the model the notebooks saved) are written (``grader.notebooks.artifacts_dir(results.json)``;
-    None: not kept). Raises :class:`GraderError` for configuration errors only.
+    None: not kept). ``train_ahead``: the training checks train in a second sandbox while the unit checks
+    run (``start_trainings``; False: in the first one, after them). Raises :class:`GraderError` for
+    configuration errors only.
     """
     t0 = time.monotonic()
     launch.tune_malloc()
@@ -359,7 +361,8 @@ def grade(submission: Path, assignment_name: str = "assignment2", *, sandboxed: 
             if package is not None and len(info.substituted) < len(assignment.graded_files):
                 starter = SandboxStarter(factory, report.package, assignment, info)
                 sandbox = starter.sandbox
-                trainings = start_trainings(factory, report.package, assignment, info, refs, starter)
+                if train_ahead:
+                    trainings = start_trainings(factory, report.package, assignment, info, refs, starter)
         if root is not None:
             t1 = time.monotonic()
             plugin = SuitePlugin(sandbox=sandbox, refs=refs, assignment=assignment, submission=info, started=t0,

@@ -386,3 +386,16 @@ def test_training_checks_run_ahead_in_a_second_sandbox_and_a_crash_costs_one_che
     sandbox = results.extra_data.sandbox
     assert sandbox["training_worker_starts"] == 2 and sandbox["worker_starts"] == 1
     assert results.extra_data.grader_errors == []
+
+
+def test_training_ahead_or_inline_gives_the_same_grade(tmp_path):
+    """``train_ahead=False`` (what grade-batch asks for) trains in the first worker after the unit checks:
+    the same scores, outputs and training curves as training ahead in a second worker."""
+    sub = make_submission(tmp_path, BROKEN_ADAM_AND_SVM)
+    ahead, inline = grade(sub), grade(sub, train_ahead=False)
+    assert "training_worker_starts" in ahead.extra_data.sandbox
+    assert "training_worker_starts" not in inline.extra_data.sandbox
+    assert [(t.number, t.score, t.status, t.output) for t in ahead.tests] == \
+        [(t.number, t.score, t.status, t.output) for t in inline.tests]
+    assert ahead.extra_data.training_curves == inline.extra_data.training_curves
+    assert len(inline.extra_data.training_curves) == 3
