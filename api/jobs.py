@@ -320,6 +320,8 @@ def run_grader(ctx: JobContext, c: Claim, archive: Path) -> GradeOutcome:
     workdir.mkdir(parents=True, exist_ok=True)
     out, log_path = workdir / "results.json", workdir / "grader.log"
     argv = settings.grader_argv() + ["grade", str(archive), "--assignment", c.assignment, "--out", str(out)]
+    if not settings.train_ahead:
+        argv.append("--no-train-ahead")
     if not settings.grade_notebooks:
         argv.append("--no-notebooks")
     with open(log_path, "wb") as log_fh:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     )
     grade_notebooks: bool = Field(default=True, description="run the submission's notebooks in the sandbox as "
                                   "part of each grade (question NB); off: code questions only")
+    train_ahead: bool = Field(default=False, description="each grade trains its training checks in a second "
+                              "sandbox while the unit checks run (a quicker single grade, more CPU per grade); "
+                              "off: one worker per grade, the workers use the cores (`grade --no-train-ahead`)")
     job_timeout: float = Field(default=1500.0, gt=0, description="seconds one grade may take (the manifest's "
                                "limits allow 200 s of code checks and 1050 s of notebooks)")
     grader_sched_idle: bool = Field(
