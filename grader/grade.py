@@ -12,7 +12,8 @@ Trusted side. The flow of :func:`grade`:
    only ever runs in the sandbox. The hidden inputs are those of the submission's salt (``grader.secret``:
    an HMAC of its assembled graded files), with expected values computed by the reference solution.
    The suites construct models with the keywords the submission's constructors take (``grader.compat``:
-   other CS231n years), and the Solver's histories are kept for the report (``training_curves``);
+   other CS231n years), and the Solver's histories are kept for the report (``training_curves``).
+   With ``train_ahead`` the training checks train meanwhile in a second sandbox (``start_trainings``);
 5. the dropout convention of ``dropout_forward`` is measured (``compat.detect_dropout_semantics``): a
    submission written for the other convention gets a note saying why its dropout tests fail; the
    sandbox is closed;
