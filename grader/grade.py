@@ -99,8 +99,8 @@ def _warm_worker(sb) -> None:
 
 def start_trainings(factory: Callable, package_dir: Path, assignment: Assignment, info: SubmissionInfo, refs,
                     starter: "SandboxStarter"):
-    """Start the sandbox part of the training checks in a second sandbox of the submission, once the first
-    one is up (``_training.TrainingRunner``): they train while the unit checks run. Only when each sandbox
+    """Start the sandbox part of the training checks in a second sandbox of the submission, beside the first
+    one (``_training.TrainingRunner``): they train while the unit checks run. Only when each sandbox
     is a process of its own (not a stand-in running in this process, whose NumPy random state the two
     threads would share); checks whose model or Solver file is not the student's are left out.
     -> the runner (``info.trainings``), or None."""
@@ -186,10 +186,6 @@ class SandboxStarter:
             self.error = exc
         self._started.set()
         self._release.wait()   # keep the worker's parent thread alive (see the class doc)
-
-    def wait_started(self) -> None:
-        """Wait until the worker is up and the imports are probed (or the start failed)."""
-        self._started.wait()
 
     def close(self) -> None:
         """Close the sandbox, then let the starting thread end."""

@@ -13,15 +13,15 @@ the trusted process and is never mounted in the sandbox.  This worker is started
     setitem      {"obj": <Handle>, "path": ["params", "W1"], "value": w1}
     fetch        {"obj": <Handle>}                              the object itself as plain data
     put          {"value": {...}}                               store plain data here, get a Handle
-    seed         {"seed": 231}                                  np.random.seed + random.seed
     ping         {}
 
 Every request may carry "drop": [ids] (handles the trusted side no longer holds) and "reseed": an int
-(``seed`` done first, so a seed needs no round trip of its own).  A new/put/call/call_method request may
-carry "as": an id >= 2**40 chosen by the trusted side: the whole result is kept under that id and the
-response value is None, so the trusted side can use the Handle before the response arrives (pipelining).  Every response carries
-"seq" (echo of the request's), "out" (the tail of what the student's code printed during the request) and
-either "value" or "error" = {"kind": "student" | "handle" | "request", "type", "message", "traceback"}.
+(``np.random.seed`` + ``random.seed`` first, so seeding needs no round trip of its own). A
+new/put/call/call_method request may carry "as": an id >= 2**40 chosen by the trusted side: the whole result
+is kept under that id and the response value is None, so the trusted side can use the Handle before the
+response arrives (pipelining). Every response carries "seq" (echo of the request's), "out" (the tail of what
+the student's code printed during the request) and either "value" or "error" = {"kind": "student" | "handle" |
+"request", "type", "message", "traceback"}.
 
 Only plain data crosses (see codec.py); anything else the student's code returns stays in the handle table
 here and crosses as a Handle id.  The student's stdout/stderr cannot touch the protocol: at start the
@@ -244,7 +244,7 @@ def get_path(obj, name: str):
     return obj
 
 
-OPS = ("call", "new", "call_method", "getattr", "setattr", "setitem", "fetch", "put", "seed", "ping")
+OPS = ("call", "new", "call_method", "getattr", "setattr", "setitem", "fetch", "put", "ping")
 
 
 def check_request(op, req: dict, table: HandleTable) -> None:
@@ -275,8 +275,6 @@ def check_request(op, req: dict, table: HandleTable) -> None:
             raise _RequestError(f"'as' must be an int >= {TRUSTED_IDS}")
         if hid in table.objects:
             raise _RequestError(f"handle #{hid} is already in use")
-    if op == "seed" and not _is_seed(req.get("seed")):
-        raise _RequestError("seed must be an int in [0, 2**32)")
     if "reseed" in req and not _is_seed(req["reseed"]):
         raise _RequestError("reseed must be an int in [0, 2**32)")
 
@@ -315,9 +313,6 @@ def run_op(op: str, req: dict):
         return req["obj"]
     if op == "put":
         return _Keep(req["value"])
-    if op == "seed":
-        reseed(req["seed"])
-        return None
     if op == "ping":
         return "pong"
     raise _RequestError(f"unknown op {op!r}")

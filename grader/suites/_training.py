@@ -115,13 +115,13 @@ class TrainingRunner:
     lives until ``close`` (bubblewrap's --die-with-parent follows the thread that started the worker).
     """
 
-    def __init__(self, factory, package_dir, limits, names, seed: int, salt, info, after=None):
+    def __init__(self, factory, package_dir, limits, names, seed: int, salt, info):
         self._futures = {name: Future() for name in names}
         for name in names:
             _shapes(name)
             references.sandbox_training_data(salt)     # the task, computed once here (cached)
         self._factory, self._package_dir, self._limits = factory, package_dir, limits
-        self._seed, self._salt, self._info, self._after = seed, salt, info, after
+        self._seed, self._salt, self._info = seed, salt, info
         self._release = threading.Event()
         self.sandbox = None
         self._thread = threading.Thread(target=self._run, name="training-runner", daemon=True)
@@ -135,8 +135,6 @@ class TrainingRunner:
 
     def _run(self) -> None:
         try:
-            if self._after is not None:
-                self._after()            # e.g. the first sandbox is up: the unit checks come first
             self.sandbox = self._factory(self._package_dir, self._limits)
             sb = _WithSubmission(self.sandbox, self._info)
             for name, future in self._futures.items():
