@@ -40,8 +40,6 @@ def _migrated_engine(settings: Settings):
 
 
 def cmd_serve(args) -> int:
-    import uvicorn
-
     from .app import create_app
     from .auth import count_users, create_user
     from .db import make_session_factory
@@ -81,22 +79,22 @@ def cmd_serve(args) -> int:
     if settings.http_workers > 1:
         from .supervisor import run_supervisor
         return run_supervisor(settings, sock, settings.http_workers, args.log_level, args.access_log)
-    app = create_app(settings, start_workers=True)
-    config = uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log,
-                            timeout_graceful_shutdown=10, backlog=2048)
-    uvicorn.Server(config).run(sockets=[sock])
-    return 0
+    return _serve_on(create_app(settings, start_workers=True), sock, args)
 
 
 def cmd_http_worker(args) -> int:
     """One HTTP process of ``serve --http-workers N`` (started by the supervisor, not by hand)."""
-    import uvicorn
-
     from .app import create_app
 
     settings = load_settings()
     sock = socket.socket(fileno=args.fd)          # inherited listening socket (family/type/proto detected)
-    app = create_app(settings, supervised=True)
+    return _serve_on(create_app(settings, supervised=True), sock, args)
+
+
+def _serve_on(app, sock, args) -> int:
+    """Run ``app`` with uvicorn on the listening socket ``sock`` until it is told to stop."""
+    import uvicorn
+
     config = uvicorn.Config(app, log_level=args.log_level, access_log=args.access_log,
                             timeout_graceful_shutdown=10, backlog=2048)
     uvicorn.Server(config).run(sockets=[sock])

@@ -137,14 +137,19 @@ def claim(ctx: JobContext, submission_id: int | None = None) -> Claim | None:
     return None
 
 
+def still_ours(c: Claim) -> tuple:
+    """The WHERE conditions of every write under a claim: the submission is running under this claim's
+    token (an expired lease reaped meanwhile, or a later claim, makes the write match nothing)."""
+    return (Submission.id == c.submission_id, Submission.claim_token == c.token, Submission.status == "running")
+
+
 def heartbeat(ctx: JobContext, c: Claim) -> bool:
     """Renew the lease; False when the claim is no longer ours (it expired and was reaped)."""
     now = utcnow()
     with ctx.sessions() as session:
         renewed = session.execute(
             update(Submission)
-            .where(Submission.id == c.submission_id, Submission.claim_token == c.token,
-                   Submission.status == "running")
+            .where(*still_ours(c))
             .values(lease_expires_at=now + timedelta(seconds=ctx.settings.lease_seconds))
         ).rowcount
         if renewed:
@@ -156,7 +161,7 @@ def heartbeat(ctx: JobContext, c: Claim) -> bool:
 def finish(ctx: JobContext, c: Claim, outcome: GradeOutcome) -> str | None:
     """Write the result, only if the claim is still ours. Returns the status written (None: not ours)."""
     now = utcnow()
-    guard = (Submission.id == c.submission_id, Submission.claim_token == c.token, Submission.status == "running")
+    guard = still_ours(c)
     status = outcome.status
     if status == "retry" and c.number >= ctx.settings.max_attempts:
         status = "error"                                     # retried enough: give up
@@ -192,8 +197,7 @@ def release(ctx: JobContext, c: Claim, reason: str) -> bool:
     with ctx.sessions() as session:
         released = session.execute(
             update(Submission)
-            .where(Submission.id == c.submission_id, Submission.claim_token == c.token,
-                   Submission.status == "running")
+            .where(*still_ours(c))
             .values(status="queued", claim_token=None, lease_expires_at=None, worker=None,
                     attempts=Submission.attempts - 1, enqueued_at=None, queue_ref=None)
         ).rowcount

@@ -403,16 +403,15 @@ def public_data_dir(source: str | Path = SYSTEM_DATA_DIR, cache: str | Path | No
         return source
     key = hashlib.sha256(repr([(n, (source / n).stat().st_size, (source / n).stat().st_mtime_ns)
                                for n in names]).encode()).hexdigest()[:16]
-    root = Path(cache or tempfile.gettempdir()) / "cs231n-grader-data"
-    dest = root / f"fashion-mnist-public-{key}"
+    dest = Path(cache or tempfile.gettempdir()) / "cs231n-grader-data" / f"fashion-mnist-public-{key}"
     if (dest / names[-1]).is_file():
         return dest
-    root.mkdir(mode=0o755, parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="building-", dir=root))
-    for name in names:
-        if name.startswith("train"):
-            shutil.copyfile(source / name, tmp / name)
-        else:
+
+    def build(tmp: Path) -> None:
+        for name in names:
+            if name.startswith("train"):
+                shutil.copyfile(source / name, tmp / name)
+                continue
             with gzip.open(source / name, "rb") as f:
                 data = f.read()
             ndim = data[3]
@@ -422,8 +421,24 @@ def public_data_dir(source: str | Path = SYSTEM_DATA_DIR, cache: str | Path | No
             header = data[:4] + struct.pack(f">{ndim}I", keep, *shape[1:])
             with gzip.open(tmp / name, "wb", compresslevel=1) as f:
                 f.write(header + data[4 + 4 * ndim: 4 + 4 * ndim + keep * row])
-        (tmp / name).chmod(0o644)
-    tmp.chmod(0o755)
+
+    return _publish(dest, build)
+
+
+def _publish(dest: Path, build) -> Path:
+    """Build a shared cache folder once: ``build(tmp)`` fills a fresh folder beside ``dest``, whose files are
+    then made readable by all (the sandboxes read them) and which is renamed to ``dest`` -- atomically, so a
+    reader never sees half of it; when another process got there first, this copy is dropped."""
+    dest.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="building-", dir=dest.parent))
+    try:
+        build(tmp)
+        for f in tmp.iterdir():
+            f.chmod(0o644)
+        tmp.chmod(0o755)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     try:
         tmp.rename(dest)
     except OSError:  # built meanwhile by another process
@@ -439,23 +454,17 @@ def matplotlib_cache(cache: str | Path | None = None) -> Path:
     """
     import matplotlib
 
-    root = Path(cache or tempfile.gettempdir()) / "cs231n-grader-data"
-    dest = root / f"matplotlib-{matplotlib.__version__}"
+    dest = Path(cache or tempfile.gettempdir()) / "cs231n-grader-data" / f"matplotlib-{matplotlib.__version__}"
     if dest.is_dir() and any(dest.glob("fontlist-*.json")):
         return dest
-    root.mkdir(mode=0o755, parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="building-", dir=root))
-    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=False, timeout=120,
-                   env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MPLCONFIGDIR": str(tmp), "HOME": str(tmp)},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for f in tmp.iterdir():
-        f.chmod(0o644)
-    tmp.chmod(0o755)
-    try:
-        tmp.rename(dest)
-    except OSError:  # built meanwhile by another process
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest
+
+    def build(tmp: Path) -> None:
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=False, timeout=120,
+                       env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MPLCONFIGDIR": str(tmp),
+                            "HOME": str(tmp)},
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    return _publish(dest, build)
 
 
 def kernel_env(extra: dict[str, str] | None = None, *, sandboxed: bool = True, package_parent: str = "",
