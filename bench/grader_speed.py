@@ -165,7 +165,7 @@ class InProcessSandbox:
 
 
 def _timed_grade(submission: Path, factory) -> float:
-    from grader.grade import grade
+    from grader.pipeline import grade
 
     t0 = time.perf_counter()
     results = grade(submission, sandbox_factory=factory, notebooks=False)
@@ -191,7 +191,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15, help="rounds (this VM's timings vary by +-20%%)")
     args = parser.parse_args()
-    from grader.grade import default_sandbox_factory
+    from grader.pipeline import default_sandbox_factory
 
     submission = ROOT / "solutions"
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,12 +1,17 @@
 """The grader's command line.
 
-    python -m grader grade SUBMISSION --assignment assignment2 --out results.json [--no-notebooks] [--no-sandbox]
-    python -m grader selftest [--assignment assignment2] [--folder] [--notebooks] [--no-sandbox]
-    python -m grader refresh-references [--check] [--keep-calibration]
-    python -m grader make-starter
-    python -m grader make-zips OUT_DIR
+    python -m grader list                                                       the assignments found
+    python -m grader grade SUBMISSION --assignment A --out results.json [--no-notebooks] [--no-sandbox]
+    python -m grader selftest [--assignment A ...] [--folder] [--notebooks] [--no-sandbox]
+    python -m grader refresh-references [--assignment A ...] [--check] [--keep-calibration]
+    python -m grader make-starter [--assignment A ...]
+    python -m grader make-zips OUT_DIR [--assignment A ...]                     OUT_DIR/<A>/{starter,solutions}.zip
     python -m grader grade-batch DIR --assignment A --out-dir OUT [--jobs N]   (grader/batch.py)
     python -m grader report RESULTS.json [--format md|html] [--out FILE]       (grader/report.py)
+
+Commands that take ``--assignment`` several times do every assignment found when it is not given
+(``grader.assignments``: the repository's and those of ``$GRADER_COURSE_DIRS``); ``grade`` needs it unless
+there is only one assignment.
 
 Exit status: 0 when the command did its job (for ``grade``: grading finished, whatever the score); 1 when
 a check failed (``selftest``, ``refresh-references --check``); 2 for a grader or configuration error
@@ -28,7 +33,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -42,16 +46,46 @@ def _err(msg: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ grade
-def cmd_grade(args) -> int:
-    from grader.grade import GraderError, grade
+def _assignments(args) -> list[str]:
+    from grader.assignments import available
 
+    return list(dict.fromkeys(args.assignment)) if args.assignment else available()
+
+
+def _one_assignment(args) -> str | None:
+    from grader.assignments import available
+
+    if args.assignment:
+        return args.assignment
+    found = available()
+    if len(found) == 1:
+        return found[0]
+    _err(f"say which assignment: --assignment {' | '.join(found) or '(none found)'}")
+    return None
+
+
+def cmd_list(args) -> int:
+    from grader.assignments import available, load_assignment
+
+    for name in available():
+        a = load_assignment(name)
+        print(f"{name:<16}{a.title}  ({len(a.questions)} questions, {a.max_score + a.notebook_points:g} points)")
+    return EXIT_OK
+
+
+def cmd_grade(args) -> int:
+    from grader.pipeline import GraderError, grade
+
+    name = _one_assignment(args)
+    if name is None:
+        return EXIT_ERROR
     artifacts = None
     if args.out and not args.no_notebooks:
         from grader.notebooks import artifacts_dir
 
         artifacts = artifacts_dir(Path(args.out))
     try:
-        results = grade(Path(args.submission), args.assignment, sandboxed=not args.no_sandbox,
+        results = grade(Path(args.submission), name, sandboxed=not args.no_sandbox,
                         notebooks=not args.no_notebooks, artifacts_dir=artifacts,
                         train_ahead=not args.no_train_ahead)
     except GraderError as exc:
@@ -67,114 +101,73 @@ def cmd_grade(args) -> int:
     return EXIT_OK
 
 
-# --------------------------------------------------------------------------------------------- selftest
-def _report(ok: bool, what: str, detail: str = "") -> bool:
-    print(f"[{'ok' if ok else 'FAIL'}] {what}" + (f": {detail}" if detail and not ok else ""))
-    return ok
-
-
-def selftest(assignment_name: str = "assignment2", *, sandboxed: bool = True, folder: bool = False,
-             notebooks: bool = False) -> bool:
-    """Solutions get full marks; the starter gets zero on every test; references fresh; starter in sync.
-
-    ``notebooks``: grade the notebooks too (the solutions' must all run to the end, the starter's must not);
-    without, the code questions only (the maximum leaves the notebooks' points out)."""
-    from grader import authoring, references
-    from grader.assignments import load_assignment
-    from grader.grade import GraderError, grade
-
-    assignment = load_assignment(assignment_name)
-    ok = True
-    problems = references.check(assignment_name)
-    ok &= _report(not problems, "reference outputs are fresh", "; ".join(problems))
-    diff = authoring.starter_diff(authoring.SOLUTIONS, authoring.STARTER)
-    ok &= _report(not diff, "starter/ is in sync with solutions/", ", ".join(diff[:10]))
-    graded = authoring.graded_files(authoring.SOLUTIONS / "cs231n")
-    ok &= _report(sorted(graded) == sorted(assignment.graded_files), "the manifest lists the graded files",
-                  f"solutions have {graded}, manifest {assignment.graded_files}")
-    with tempfile.TemporaryDirectory(prefix="selftest-") as tmp:
-        if folder:
-            subs = {"solutions": authoring.SOLUTIONS, "starter": authoring.STARTER}
-        else:
-            subs = authoring.build_zips(Path(tmp))
-        for which, path in (("solutions", subs["solutions"]), ("starter", subs["starter"])):
-            t0 = time.monotonic()
-            try:
-                results = grade(Path(path), assignment_name, sandboxed=sandboxed, notebooks=notebooks)
-            except GraderError as exc:
-                ok &= _report(False, f"grading the {which}", str(exc))
-                continue
-            took = time.monotonic() - t0
-            errors = results.extra_data.grader_errors
-            ok &= _report(not errors, f"no grader error grading the {which}", "; ".join(e["test"] for e in errors))
-            nb_ids = [q.id for q in results.extra_data.questions if q.id == "NB"]
-            ok &= _report(bool(nb_ids) == (notebooks and assignment.notebook_points > 0),
-                          f"the notebooks {'ran' if notebooks else 'were left out'} ({which})",
-                          f"questions {[q.id for q in results.extra_data.questions]}")
-            if which == "solutions":
-                failed = [f"{t.number} {t.name}: {t.output.splitlines()[0] if t.output else ''}"
-                          for t in results.tests if t.status != "passed"]
-                ok &= _report(not failed and results.score == results.extra_data.max_score,
-                              f"the solutions get full marks ({results.score:g} / {results.extra_data.max_score:g}, "
-                              f"{took:.1f} s)", "; ".join(failed[:10]))
-            else:
-                earned = [f"{t.number} {t.name}" for t in results.tests if t.score > 0]
-                ok &= _report(not earned and results.score == 0,
-                              f"the starter gets zero on every test ({took:.1f} s)", ", ".join(earned[:10]))
-    return bool(ok)
-
-
 def cmd_selftest(args) -> int:
-    try:
-        passed = selftest(args.assignment, sandboxed=not args.no_sandbox, folder=args.folder,
-                          notebooks=args.notebooks)
-    except Exception as exc:  # noqa: BLE001 - a configuration problem is reported, not a traceback
-        _err(f"{type(exc).__name__}: {exc}")
-        return EXIT_ERROR
+    from grader.authoring.selftest import selftest
+
+    passed = True
+    for name in _assignments(args):
+        print(f"== {name}")
+        try:
+            passed &= selftest(name, sandboxed=not args.no_sandbox, folder=args.folder, notebooks=args.notebooks)
+        except Exception as exc:  # noqa: BLE001 - a configuration problem is reported, not a traceback
+            _err(f"{name}: {type(exc).__name__}: {exc}")
+            return EXIT_ERROR
     print("selftest passed" if passed else "selftest FAILED")
     return EXIT_OK if passed else EXIT_FAILED
 
 
 # ------------------------------------------------------------------------------------------ references
 def cmd_refresh_references(args) -> int:
-    from grader import references
+    import json
+
+    from grader.assignments import load_assignment
+    from grader.references import store
 
     if args.check:
-        problems = references.check(args.assignment)
-        for p in problems:
-            print(f"stale: {p}")
-        print("reference outputs are fresh" if not problems else "reference outputs are STALE: run "
+        stale = False
+        for name in _assignments(args):
+            problems = store.check(load_assignment(name))
+            for p in problems:
+                print(f"stale: {name}: {p}")
+            stale |= bool(problems)
+        print("reference outputs are fresh" if not stale else "reference outputs are STALE: run "
               "`python -m grader refresh-references`")
-        return EXIT_OK if not problems else EXIT_FAILED
-    t0 = time.monotonic()
-    written = references.refresh(args.assignment, recalibrate=not args.keep_calibration)
-    for p in written:
-        print(f"wrote {p.relative_to(references.ROOT)}")
-    import json
-    manifest = json.loads((references.output_dir(args.assignment) / "manifest.json").read_text())
-    for name, cal in manifest["calibration"].items():
-        print(f"calibration {name}: threshold {cal['threshold']:.2f}; reference min {min(cal['accuracies']):.3f} "
-              f"over {len(cal['seeds'])} seeds ({cal['failures']} failures); linear max "
-              f"{max(cal['linear_accuracies']):.3f}; untrained max {max(cal['untrained_accuracies']):.3f}")
-    print(f"done in {time.monotonic() - t0:.1f} s")
+        return EXIT_OK if not stale else EXIT_FAILED
+    for name in _assignments(args):
+        t0 = time.monotonic()
+        assignment = load_assignment(name)
+        written = store.refresh(assignment, recalibrate=not args.keep_calibration)
+        for p in written:
+            print(f"wrote reference_outputs/{name}/{p.name}")
+        manifest = json.loads((assignment.references_dir / "manifest.json").read_text())
+        for check, cal in manifest["calibration"].items():
+            print(f"calibration {check}: threshold {cal['threshold']:.2f}; reference min {min(cal['accuracies']):.3f} "
+                  f"over {len(cal['seeds'])} seeds ({cal['failures']} failures); linear max "
+                  f"{max(cal['linear_accuracies']):.3f}; untrained max {max(cal['untrained_accuracies']):.3f}")
+        print(f"{name}: done in {time.monotonic() - t0:.1f} s")
     return EXIT_OK
 
 
 # ---------------------------------------------------------------------------------------------- authoring
 def cmd_make_starter(args) -> int:
     from grader import authoring
+    from grader.assignments import load_assignment
 
-    written = authoring.make_starter(authoring.SOLUTIONS, authoring.STARTER)
-    print(f"starter generated: {len(written)} files in {authoring.STARTER}")
+    for name in _assignments(args):
+        a = load_assignment(name)
+        written = authoring.make_starter(a.solutions_dir, a.starter_dir, a.package)
+        print(f"starter generated: {len(written)} files in starter/{name}")
     return EXIT_OK
 
 
 def cmd_make_zips(args) -> int:
     from grader import authoring
+    from grader.assignments import load_assignment
 
-    built = authoring.build_zips(Path(args.out_dir))
-    for key, path in built.items():
-        print(f"{key}: {path}")
+    for name in _assignments(args):
+        built = authoring.build_assignment_zips(Path(args.out_dir) / name, load_assignment(name))
+        for key, path in built.items():
+            print(f"{name} {key}: {path}")
     return EXIT_OK
 
 
@@ -195,9 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description="CS231n-style assignment grader")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    p = sub.add_parser("list", help="the assignments found")
+    p.set_defaults(func=cmd_list)
+
     p = sub.add_parser("grade", help="grade one submission (.zip, .tar or folder)")
     p.add_argument("submission")
-    p.add_argument("--assignment", default="assignment2")
+    p.add_argument("--assignment", help="the assignment (needed when there are several)")
     p.add_argument("--out", help="write the Gradescope results.json here")
     p.add_argument("--no-notebooks", action="store_true",
                    help="grade the code questions only (the maximum then leaves the notebooks' points out)")
@@ -209,24 +205,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("selftest", help="solutions get full marks, the starter zero, references fresh")
-    p.add_argument("--assignment", default="assignment2")
+    p.add_argument("--assignment", action="append", help="this assignment only (repeatable; default: all)")
     p.add_argument("--folder", action="store_true", help="grade the folders instead of zips built by make-zips")
     p.add_argument("--notebooks", action="store_true", help="grade the notebooks too (about two minutes more)")
     p.add_argument("--no-sandbox", action="store_true")
     p.set_defaults(func=cmd_selftest)
 
     p = sub.add_parser("refresh-references", help="regenerate reference_outputs/ from the solutions")
-    p.add_argument("--assignment", default="assignment2")
+    p.add_argument("--assignment", action="append", help="this assignment only (repeatable; default: all)")
     p.add_argument("--check", action="store_true", help="exit 1 when the stored files are stale")
     p.add_argument("--keep-calibration", action="store_true",
                    help="reuse the stored calibration when the solution and the training specs are unchanged")
     p.set_defaults(func=cmd_refresh_references)
 
     p = sub.add_parser("make-starter", help="generate starter/ from solutions/")
+    p.add_argument("--assignment", action="append", help="this assignment only (repeatable; default: all)")
     p.set_defaults(func=cmd_make_starter)
 
     p = sub.add_parser("make-zips", help="build starter.zip and solutions.zip")
     p.add_argument("out_dir")
+    p.add_argument("--assignment", action="append", help="this assignment only (repeatable; default: all)")
     p.set_defaults(func=cmd_make_zips)
 
     for name, what in (("grade-batch", "grade every submission of a folder (see grader/batch.py)"),

@@ -1,18 +1,13 @@
 """What differs between CS231n years, so real submissions of any year are graded on what they got right.
 
-Trusted side. Nothing here imports the student's code: signatures are read from the source with ``ast``,
-and the dropout convention is measured by one call through the sandbox.
+Trusted side. Nothing here imports the student's code: signatures are read from the source with ``ast``.
 
 - ``FullyConnectedNet``'s keyword for dropout is ``dropout`` (2016-2020) or ``dropout_keep_ratio``
   (2021+); 2016/17 code has ``use_batchnorm=True`` where later code has ``normalization='batchnorm'``.
   ``init_parameters`` reads the student's ``__init__`` and ``adapt_kwargs`` renames the grader's
   canonical keywords (``dropout``, ``normalization``) to the names that ``__init__`` accepts.
-- ``dropout_forward``'s ``p`` is the probability of DROPPING a unit in 2016/17 and of KEEPING it from
-  2018 on. ``detect_dropout_semantics`` runs ``dropout_forward`` with ``p=0.3`` on 10,000 units: about
-  70% zeroed means keep-probability code, about 30% drop-probability code. The manifest declares which
-  convention the assignment uses; ``dropout_note`` is the message for results.json when they differ (the
-  tests keep the manifest's convention: a submission written for the other one fails the dropout tests
-  and is told why).
+- Conventions that need a call of the student's code (``dropout_forward``'s ``p``) are measured by an
+  assignment's probes (``grader/assignments/<assignment>/probes.py``).
 """
 from __future__ import annotations
 
@@ -20,16 +15,11 @@ import ast
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 #: canonical keyword (the grader's) -> the names other years use for the same argument
 KEYWORD_ALIASES = {
     "dropout": ("dropout", "dropout_keep_ratio", "dropout_ratio", "keep_prob"),
     "normalization": ("normalization", "use_batchnorm"),
 }
-SEMANTICS = ("keep", "drop")
-PROBE_P = 0.3
-PROBE_SHAPE = (100, 100)
 
 
 def init_parameters(source: str | Path, class_name: str = "FullyConnectedNet") -> list[str] | None:
@@ -55,15 +45,12 @@ def init_parameters(source: str | Path, class_name: str = "FullyConnectedNet") -
     return None
 
 
-def constructor_parameters(package_dir: str | Path,
-                           classes: dict[str, str] | None = None) -> dict[str, list[str] | None]:
+def constructor_parameters(package_dir: str | Path, classes: dict[str, str]) -> dict[str, list[str] | None]:
     """``{class name: init_parameters(...)}`` for the model classes of an (assembled) package folder.
 
-    ``classes`` maps class names to their files (default: TwoLayerNet and FullyConnectedNet in
-    ``classifiers/fc_net.py``, ThreeLayerConvNet in ``classifiers/cnn.py``). A missing file gives None.
+    ``classes`` maps class names to their files (the manifest's ``model_classes``, e.g.
+    ``{"TwoLayerNet": "classifiers/fc_net.py"}``). A missing file gives None.
     """
-    classes = classes or {"TwoLayerNet": "classifiers/fc_net.py", "FullyConnectedNet": "classifiers/fc_net.py",
-                          "ThreeLayerConvNet": "classifiers/cnn.py"}
     found = {}
     for name, rel in classes.items():
         path = Path(package_dir) / rel
@@ -100,45 +87,3 @@ def adapt_kwargs(kwargs: dict[str, Any], parameters: list[str] | None) -> dict[s
         else:
             adapted[key] = value
     return adapted
-
-
-def classify_fraction_zeroed(fraction: float, p: float = PROBE_P, tolerance: float = 0.08) -> str:
-    """``keep`` when about ``1 - p`` of the units were zeroed, ``drop`` when about ``p``, else ``unknown``."""
-    if abs(fraction - (1 - p)) < tolerance:
-        return "keep"
-    if abs(fraction - p) < tolerance:
-        return "drop"
-    return "unknown"
-
-
-def detect_dropout_semantics(sandbox, target: str = "cs231n.layers.dropout_forward") -> dict[str, Any]:
-    """Measure the student's dropout convention through ``sandbox`` (a ``grader.sandbox.proxy.Sandbox``).
-
-    Returns ``{"semantics": "keep" | "drop" | "unknown", "fraction_zeroed": float | None, "error": str}``.
-    Anything the student's code does wrong (raises, returns the placeholder None, times out) gives
-    ``unknown`` with the reason in ``error``; this function never raises for the student's code.
-    """
-    x = np.full(PROBE_SHAPE, 10.0)
-    try:
-        sandbox.seed(231)
-        result = sandbox.call(target, x, {"mode": "train", "p": PROBE_P, "seed": 231}, keep=(1,))
-    except Exception as e:  # StudentError, StudentTimeout, SandboxCrash: all mean "cannot tell"
-        return {"semantics": "unknown", "fraction_zeroed": None, "error": f"{type(e).__name__}: {e}"[:300]}
-    out = result[0] if isinstance(result, (tuple, list)) and result else result
-    if not isinstance(out, np.ndarray) or out.shape != PROBE_SHAPE:
-        return {"semantics": "unknown", "fraction_zeroed": None,
-                "error": "dropout_forward did not return an array of the input's shape"}
-    fraction = float(np.mean(out == 0))
-    return {"semantics": classify_fraction_zeroed(fraction), "fraction_zeroed": round(fraction, 4), "error": ""}
-
-
-def dropout_note(detected: dict[str, Any], declared: str) -> str | None:
-    """The note for results.json when the student's convention is not the manifest's ``declared`` one."""
-    semantics = detected.get("semantics")
-    if semantics not in SEMANTICS or semantics == declared:
-        return None
-    meaning = {"keep": "the probability of KEEPING a unit (CS231n 2018 and later)",
-               "drop": "the probability of DROPPING a unit (CS231n 2016/2017)"}
-    return (f"dropout_forward treats p as {meaning[semantics]}: with p={PROBE_P} it zeroed "
-            f"{100 * detected['fraction_zeroed']:.0f}% of the units. This assignment defines p as "
-            f"{meaning[declared]}, so the dropout tests use that convention.")

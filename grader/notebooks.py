@@ -29,8 +29,8 @@ One notebook gives one ``NotebookResult``:
 - ``inline_answers``: the written answers (see ``extract_inline_answers``).
 
 The executed notebook is written as an artifact with its outputs capped (``cap_outputs``). The grade flow
-uses ``grade_notebooks`` (all notebooks of the manifest, points for running to the end) and
-``merge_into_results`` (adds them to results.json).
+uses ``grade_notebooks`` (all notebooks of the manifest, points for running to the end);
+``grader.scoring.build_results`` makes their question ``NB`` of results.json.
 """
 from __future__ import annotations
 
@@ -74,10 +74,10 @@ STATUSES = ("ok", "error", "timeout", "missing", "invalid")
 SANDBOX_SUBMISSION = "/sandbox/submission"          # holds cs231n/ (read-only); on the import path
 SANDBOX_WORKDIR = "/sandbox/work"                   # the kernel's cwd, read-write; cs231n -> the package
 SANDBOX_DATA = "/sandbox/data"                      # the data set, read-only; ``$CS231N_DATA_DIR``
-SANDBOX_SHIMS = "/sandbox/shims"                    # trusted compatibility modules (``past.builtins``)
+SANDBOX_SHIMS = "/sandbox/harness/shims"            # trusted compatibility modules (``past.builtins``)
 
 #: Trusted compatibility modules put on the kernel's import path (``from past.builtins import xrange``).
-SHIMS_DIR = Path(__file__).resolve().parent / "shims"
+SHIMS_DIR = Path(__file__).resolve().parent / "sandbox" / "inside" / "shims"
 SYSTEM_DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
 PUBLIC_TEST_EXAMPLES = 1000         # notebooks see t10k[:1000]; the rest is the grader's hidden split
 
@@ -722,7 +722,7 @@ class _Stage:
     the kernel's uid can reach it whatever the caller's folders' permissions):
 
     - ``package``: a copy of the package (``launch.stage_package``), mounted read-only;
-    - ``shims``: a copy of ``SHIMS_DIR``, mounted read-only;
+    - ``shims``: the stage's copy of the sandbox's shims (``grader/sandbox/inside/shims``), mounted read-only;
     - ``work``: the kernel's cwd (owned by the kernel's uid), with a ``cs231n`` link to the package;
     - ``ipc``: the connection file and the IPC sockets (owned by the kernel's uid, mode 0700), and
       ``ipc/matplotlib``, the kernel's ``MPLCONFIGDIR`` (a copy of ``matplotlib_cache()``);
@@ -742,14 +742,8 @@ def _make_stage(package_dir: Path, sandboxed: bool, owner: int | None) -> _Stage
     from grader.sandbox import launch
 
     root = launch.stage_package(package_dir)
-    stage = _Stage(root, root / "submission" / "cs231n", root / "shims", root / "work", root / "ipc",
+    stage = _Stage(root, root / "submission" / "cs231n", root / "harness" / "shims", root / "work", root / "ipc",
                    root / "kernel-stderr.log")
-    if not stage.shims.is_dir():   # the launch module's stage holds a copy of the shims already
-        shutil.copytree(SHIMS_DIR, stage.shims, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        for folder, dirs, files in os.walk(stage.shims):
-            os.chmod(folder, 0o755)
-            for f in files:
-                os.chmod(os.path.join(folder, f), 0o644)
     for folder in (stage.work, stage.ipc):
         folder.mkdir(mode=0o700)
         if owner is not None:
@@ -1035,7 +1029,7 @@ def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str 
     file saved by one (``best_model.npz``) is visible to the next. A notebook that fails never stops the
     others; a kernel that cannot start at all (``NotebookInfraError``) is recorded for that notebook.
     """
-    from grader.archive import locate_notebooks
+    from grader.assemble import locate_notebooks
 
     specs = notebook_specs(specs)
     found = locate_notebooks(Path(root), [s.name for s in specs],
@@ -1142,47 +1136,3 @@ def capped_extra_data(extra: dict[str, Any]) -> dict[str, Any]:
     if omitted > 0:
         out["inline_answers_omitted"] = omitted
     return out
-
-
-def merge_into_results(results, grades: NotebookGrades) -> None:
-    """Add the notebooks to a ``grader.scoring.Results`` (in place).
-
-    ``extra_data.notebooks``, ``extra_data.inline_answers`` and ``extra_data.notebook_files`` are always
-    set (every string cleaned and capped, lists capped: it is the student's text, see
-    :func:`capped_extra_data`). Notebooks worth points become tests of one more
-    question, ``NB`` "Notebooks run to the end" (numbered after the last question), whose points are added
-    to the score, the maximum and the summary in ``output``. A kernel that could not start at all is also
-    reported in ``extra_data.grader_errors``.
-    """
-    from grader.scoring import MAX_TEST_OUTPUT, QuestionScore, TestResult
-
-    extra = results.extra_data
-    for key, value in capped_extra_data(grades.extra_data).items():
-        setattr(extra, key, value)
-    for r in grades.results:
-        if r.grader_problem:
-            extra.grader_errors.append({"test": f"{NOTEBOOK_QUESTION[0]} {r.name}", "error": clean(r.message, 8000)})
-    if not grades.tests:
-        return
-    number = len(extra.questions) + 1
-    qid, title = NOTEBOOK_QUESTION
-    score = max_score = 0.0
-    for i, t in enumerate(grades.tests, start=1):
-        results.tests.append(TestResult(
-            name=f"{qid} {title}: {t['name']}", number=f"{number}.{i}", score=t["score"], max_score=t["max_score"],
-            status=t["status"], output="" if t["status"] == "passed" else clean(t["output"], MAX_TEST_OUTPUT),
-            extra_data={"question": qid, "test": t["name"], "notebook": t["notebook"]}))
-        score += t["score"]
-        max_score += t["max_score"]
-    extra.questions.append(QuestionScore(id=qid, title=title, score=round(score, 4), max_score=round(max_score, 4)))
-    results.score = round(results.score + score, 4)
-    extra.max_score = round(extra.max_score + max_score, 4)
-    lines = results.output.splitlines()
-    summary = f"  {qid} {title}: {score:g} / {max_score:g}"
-    total = next((i for i, line in enumerate(lines) if line.startswith("Score: ")), None)
-    if total is None:
-        lines.append(summary)
-    else:
-        lines[total] = f"Score: {results.score:g} / {extra.max_score:g}"
-        lines.append(summary)
-    results.output = "\n".join(lines)

@@ -138,29 +138,71 @@ def _r(x: float) -> float:
     return round(float(x), 4)
 
 
+def _question_tests(q, outcomes, not_run_reason: str, errors: list) -> tuple[list[TestResult], float]:
+    tests, q_score = [], 0.0
+    for i, (name, points) in enumerate(q.tests.items(), start=1):
+        o = outcomes.get((q.module, name))
+        passed = bool(o is not None and o.passed)
+        output = clean((o.output if o is not None else not_run_reason) if not passed else "", MAX_TEST_OUTPUT)
+        score = float(points) if passed else 0.0
+        q_score += score
+        if o is not None and getattr(o, "grader_error", None):
+            errors.append({"test": f"{q.id} {name}", "error": clean(o.grader_error, MAX_TEST_OUTPUT)})
+        tests.append(TestResult(
+            name=f"{q.id} {q.title}: {name}", number=f"{q.number}.{i}", score=_r(score), max_score=_r(points),
+            status="passed" if passed else "failed", output=output,
+            extra_data={"question": q.id, "test": name},
+        ))
+    return tests, q_score
+
+
+def _notebook_tests(grades, number: int, errors: list) -> tuple[list[TestResult], float, float]:
+    """The notebooks worth points as the tests of question ``NB`` (numbered ``number``); a kernel that could
+    not start at all is a grader error."""
+    from grader.notebooks import NOTEBOOK_QUESTION
+
+    qid, title = NOTEBOOK_QUESTION
+    for r in grades.results:
+        if r.grader_problem:
+            errors.append({"test": f"{qid} {r.name}", "error": clean(r.message, MAX_TEST_OUTPUT)})
+    tests, score, max_score = [], 0.0, 0.0
+    for i, t in enumerate(grades.tests, start=1):
+        tests.append(TestResult(
+            name=f"{qid} {title}: {t['name']}", number=f"{number}.{i}", score=t["score"], max_score=t["max_score"],
+            status=t["status"], output="" if t["status"] == "passed" else clean(t["output"], MAX_TEST_OUTPUT),
+            extra_data={"question": qid, "test": t["name"], "notebook": t["notebook"]}))
+        score += t["score"]
+        max_score += t["max_score"]
+    return tests, score, max_score
+
+
 def build_results(assignment, outcomes: dict[tuple[str, str], Any], *, problems: list[str], notes: list[str],
                   sandbox_info: dict, submission: dict, execution_time: float, timing: dict | None = None,
+                  notebooks=None, training_curves: list | None = None,
                   not_run_reason: str = "Not graded: this test did not run.") -> Results:
-    """Assemble the results. ``outcomes``: ``{(suite module, test name): Outcome}`` (see suites.plugin)."""
+    """Assemble the results, every question once. ``outcomes``: ``{(suite module, test name): Outcome}``
+    (see suites.plugin); ``notebooks``: the ``grader.notebooks.NotebookGrades`` of the notebooks that ran
+    (None: they did not run), whose tests with points make question ``NB`` and whose reports go to
+    ``extra_data`` (``notebooks``, ``inline_answers``, ``notebook_files``, capped)."""
     tests: list[TestResult] = []
     questions: list[QuestionScore] = []
     errors: list[dict[str, str]] = []
+    max_total = assignment.max_score
     for q in assignment.questions:
-        q_score = 0.0
-        for i, (name, points) in enumerate(q.tests.items(), start=1):
-            o = outcomes.get((q.module, name))
-            passed = bool(o is not None and o.passed)
-            output = clean((o.output if o is not None else not_run_reason) if not passed else "", MAX_TEST_OUTPUT)
-            score = float(points) if passed else 0.0
-            q_score += score
-            if o is not None and getattr(o, "grader_error", None):
-                errors.append({"test": f"{q.id} {name}", "error": clean(o.grader_error, MAX_TEST_OUTPUT)})
-            tests.append(TestResult(
-                name=f"{q.id} {q.title}: {name}", number=f"{q.number}.{i}", score=_r(score), max_score=_r(points),
-                status="passed" if passed else "failed", output=output,
-                extra_data={"question": q.id, "test": name},
-            ))
+        q_tests, q_score = _question_tests(q, outcomes, not_run_reason, errors)
+        tests += q_tests
         questions.append(QuestionScore(id=q.id, title=q.title, score=_r(q_score), max_score=_r(q.max_score)))
+    notebook_extra: dict[str, Any] = {}
+    if notebooks is not None:
+        from grader.notebooks import NOTEBOOK_QUESTION, capped_extra_data
+
+        notebook_extra = capped_extra_data(notebooks.extra_data)
+        nb_tests, nb_score, nb_max = _notebook_tests(notebooks, len(questions) + 1, errors)
+        if nb_tests:
+            tests += nb_tests
+            questions.append(QuestionScore(id=NOTEBOOK_QUESTION[0], title=NOTEBOOK_QUESTION[1], score=_r(nb_score),
+                                           max_score=_r(nb_max)))
+            max_total += nb_max
     total = sum(q.score for q in questions)
     lines = []
     if problems:
@@ -171,17 +213,15 @@ def build_results(assignment, outcomes: dict[tuple[str, str], Any], *, problems:
         lines += [f"- {clean(n, MAX_PROBLEM)}" for n in notes]
     if not sandbox_info.get("sandboxed", False):
         lines.append("WARNING: this submission was graded WITHOUT a sandbox (--no-sandbox).")
-    lines.append(f"Score: {total:g} / {assignment.max_score:g}")
+    lines.append(f"Score: {_r(total):g} / {_r(max_total):g}")
     for q in questions:
         lines.append(f"  {q.id} {q.title}: {q.score:g} / {q.max_score:g}")
     table = lines[-(len(questions) + 1):]           # the score lines always fit
     head = clean("\n".join(lines[:-(len(questions) + 1)]), MAX_TOP_OUTPUT - len("\n".join(table)) - 1)
     output = "\n".join(([head] if head else []) + table)
-    return Results(
-        score=_r(total), execution_time=_r(execution_time), output=output, tests=tests,
-        extra_data=ExtraData(assignment=assignment.name, max_score=_r(assignment.max_score), questions=questions,
-                             sandbox=clean_tree(json.loads(json.dumps(clean_tree(sandbox_info, MAX_META_STR),
-                                                                      default=str)), MAX_META_STR),
-                             submission=clean_tree(submission, MAX_META_STR), grader_errors=errors,
-                             timing=timing or {}),
-    )
+    extra = ExtraData(assignment=assignment.name, max_score=_r(max_total), questions=questions,
+                      sandbox=clean_tree(json.loads(json.dumps(clean_tree(sandbox_info, MAX_META_STR), default=str)),
+                                         MAX_META_STR),
+                      submission=clean_tree(submission, MAX_META_STR), grader_errors=errors, timing=timing or {},
+                      training_curves=training_curves or [], notebooks_run=notebooks is not None, **notebook_extra)
+    return Results(score=_r(total), execution_time=_r(execution_time), output=output, tests=tests, extra_data=extra)

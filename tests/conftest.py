@@ -10,10 +10,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from grader.pkgload import load_module  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "solutions"
-STARTER = ROOT / "starter"
-PACKAGE_ROOTS = {"solutions": SOLUTIONS / "cs231n", "starter": STARTER / "cs231n"}
+from support.paths import PACKAGE_ROOTS  # noqa: E402
 
 
 def cs231n_module(which: str, submodule: str):
@@ -30,7 +27,7 @@ def solutions():
 @pytest.fixture(params=["solutions", "starter"])
 def cs(request, solutions, starter):
     """A ``checking.Package``: the solutions (which must pass a check) or the starter (which must fail it)."""
-    from checking import Package
+    from support.checking import Package
 
     which = request.param
     if which == "starter" and not (PACKAGE_ROOTS["starter"] / "__init__.py").is_file():
@@ -54,7 +51,7 @@ def starter():
 def graded_notebooks(tmp_path_factory):
     """The solutions' and the starter's zips graded WITH their notebooks, once for the whole session:
     ``{"solutions": GradedRun, "starter": GradedRun}`` (see tests/notebook_run.py)."""
-    import notebook_run
+    from support import notebook_run
 
     reason = notebook_run.why_not_runnable()
     if reason:

@@ -1,30 +1,80 @@
-"""Assignment manifests: one TOML file per assignment, parsed with ``tomllib`` into pydantic models.
+"""Assignments: each one a folder of its own, found by name; this module is generic over them.
 
-A manifest says what is graded and how much each part is worth:
+An assignment ``A`` is the set of folders named after it in a course root (the repository, or a folder of
+``$GRADER_COURSE_DIRS``, which has the same top-level layout):
 
-- ``[[questions]]``: ``id`` (``"Q1"``), ``title``, ``suite`` (a file of ``grader/suites/``) and
+- ``grader/assignments/A/``: ``manifest.toml`` (what is graded and how much each part is worth, below),
+  ``suites/`` (the hidden suites, one file per question), ``cases.py`` (the reference cases, a
+  ``grader.references.Cases`` named ``CASES``), and optionally ``training.py`` (``TRAINING_CHECKS``, the
+  calibrated training checks), ``hints.py`` (detectors of known mistakes, the suites' ``hint`` fixture)
+  and ``probes.py`` (``PROBES``: measurements of the submission whose notes go to the output);
+- ``solutions/A/``: the instructor's source (the student package and the notebooks);
+- ``starter/A/`` and ``reference_outputs/A/``: generated from the solutions.
+
+Its Python modules are importable as ``grader.assignments.A.<module>`` (the course roots' folders are on
+this package's path), so suites import their assignment's constants with ``from grader.assignments.A.cases
+import ...``; nothing outside an assignment's folders names it.
+
+The manifest:
+
+- ``[[questions]]``: ``id`` (``"Q1"``), ``title``, ``suite`` (a file of ``suites/``) and
   ``[questions.tests]``, an ordered table ``test_name = points`` (partial credit per test; the question
   is worth the sum). Which graded files a test exercises is declared in its suite
   (``@pytest.mark.files(...)``): when the submission lacks one of them, the test scores zero unrun;
 - ``[limits]``: per-call and training-call timeouts, the total time of the code questions, memory;
-- ``graded_files``: the files of ``cs231n/`` taken from the submission;
+- ``graded_files``: the files of the package taken from the submission;
 - ``[[notebooks]]``: the notebooks run after the code questions (``grader.notebooks``): ``name``, ``points``
   for running to the end (tests of one more question, ``NB``; 0: run for feedback only), time limits;
-- ``[best_model]``: the file name and the accuracy tiers of Q7.
+- ``[best_model]``: the file of a saved model and the accuracy tiers of its question.
 
 ``load_assignment('assignment2')`` returns the validated :class:`Assignment`; every inconsistency (a
 test listed twice, a question without tests, points that are not positive) is a ``ManifestError``.
 """
 from __future__ import annotations
 
+import importlib
+import os
 import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from types import ModuleType
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ASSIGNMENTS_DIR = Path(__file__).resolve().parent
-SUITES_DIR = ASSIGNMENTS_DIR.parent / "suites"
+REPO_ROOT = ASSIGNMENTS_DIR.parent.parent
+COURSE_DIRS_ENV = "GRADER_COURSE_DIRS"
+MANIFEST = "manifest.toml"
+
+
+def course_roots() -> list[Path]:
+    """The repository, then the folders of ``$GRADER_COURSE_DIRS`` (``os.pathsep``-separated)."""
+    extra = [Path(p).resolve() for p in os.environ.get(COURSE_DIRS_ENV, "").split(os.pathsep) if p]
+    return [REPO_ROOT] + [p for p in extra if p != REPO_ROOT]
+
+
+def _extend_path() -> None:
+    """Put every course root's ``grader/assignments`` on this package's path (``grader.assignments.A``)."""
+    for root in course_roots()[1:]:
+        folder = str(root / "grader" / "assignments")
+        if folder not in __path__:
+            __path__.append(folder)
+
+
+_extend_path()
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A measurement of the submission besides the tests (an assignment's ``probes.py``): ``run(sandbox,
+    assignment) -> (value, note or None)`` after the suites, when none of ``files`` is missing or broken;
+    the value goes to ``extra_data.submission[name]``, the note to the output."""
+
+    name: str
+    files: tuple[str, ...]
+    run: Callable[[Any, "Assignment"], tuple[Any, str | None]]
 
 
 class ManifestError(Exception):
@@ -94,10 +144,16 @@ class BestModel(_Strict):
 
 
 class Assignment(_Strict):
+    """A validated manifest, and where the assignment's folders are (``root``: its course root)."""
+
+    root: Path = Field(exclude=True, default=REPO_ROOT)
     name: str
     title: str
     package: str = "cs231n"
-    dropout_semantics: Literal["keep", "drop"]
+    # p in dropout_forward / FullyConnectedNet(dropout=p): the probability of keeping a unit, or of dropping it
+    dropout_semantics: Literal["keep", "drop"] | None = None
+    # the model classes whose constructor keywords the suites adapt to (``grader.compat``): class -> file
+    model_classes: dict[str, str] = Field(default_factory=dict)
     seed: int = Field(ge=0, description="seed of every randomised check (grading is deterministic)")
     graded_files: list[str]
     limits: Limits
@@ -138,35 +194,124 @@ class Assignment(_Strict):
                 return q
         raise KeyError(qid)
 
+    # ------------------------------------------------------------------------------------ the folders
+    @property
+    def grader_dir(self) -> Path:
+        """``grader/assignments/<name>/``: the manifest, the suites, the cases, the hints."""
+        return self.root / "grader" / "assignments" / self.name
+
+    @property
+    def suites_dir(self) -> Path:
+        return self.grader_dir / "suites"
+
+    @property
+    def solutions_dir(self) -> Path:
+        return self.root / "solutions" / self.name
+
+    @property
+    def starter_dir(self) -> Path:
+        return self.root / "starter" / self.name
+
+    @property
+    def references_dir(self) -> Path:
+        return self.root / "reference_outputs" / self.name
+
+    @property
+    def provided_package(self) -> Path:
+        """The starter's package: where the files the grader provides come from."""
+        return self.starter_dir / self.package
+
+    @property
+    def solution_package(self) -> Path:
+        return self.solutions_dir / self.package
+
     def suite_paths(self) -> list[Path]:
-        return [SUITES_DIR / q.suite for q in self.questions]
+        return [self.suites_dir / q.suite for q in self.questions]
+
+    # ------------------------------------------------------------------------------------ the modules
+    def module(self, name: str) -> ModuleType | None:
+        """``grader.assignments.<name>.<module>`` (``cases``, ``training``, ``hints``, ``probes``), or None
+        when the assignment has no such file."""
+        if not (self.grader_dir / f"{name}.py").is_file():
+            return None
+        return importlib.import_module(f"{__name__}.{self.name}.{name}")
+
+    def attribute(self, module: str, name: str, default: Any) -> Any:
+        mod = self.module(module)
+        return getattr(mod, name, default) if mod is not None else default
+
+    @property
+    def cases(self):
+        """The reference cases (``grader.references.Cases``) of ``cases.py``."""
+        from grader.references.cases import Cases
+
+        return self.attribute("cases", "CASES", Cases())
+
+    @property
+    def training_checks(self) -> dict:
+        """``{name: TrainingCheck}`` of ``training.py`` (none without the file)."""
+        return self.attribute("training", "TRAINING_CHECKS", {})
+
+    @property
+    def hints(self) -> ModuleType | None:
+        return self.module("hints")
+
+    @property
+    def probes(self) -> list:
+        return list(self.attribute("probes", "PROBES", []))
+
+    def reference(self):
+        """The reference solution's modules (``grader.references.solution.ReferencePackage``)."""
+        from grader.references.solution import reference_package
+
+        return reference_package(self.solution_package, self.name)
 
 
-def manifest_path(name: str) -> Path:
-    if not name.replace("_", "").replace("-", "").isalnum():
+def _valid_name(name: str) -> bool:
+    return name.isidentifier() and name.isascii() and not name.startswith("_")
+
+
+def find(name: str) -> Path | None:
+    """The course root that has assignment ``name`` (the first one), or None."""
+    if not _valid_name(name):
         raise ManifestError(f"invalid assignment name {name!r}")
-    return ASSIGNMENTS_DIR / f"{name}.toml"
+    for root in course_roots():
+        if (root / "grader" / "assignments" / name / MANIFEST).is_file():
+            return root
+    return None
 
 
 def available() -> list[str]:
-    """Names of the assignments that have a manifest."""
-    return sorted(p.stem for p in ASSIGNMENTS_DIR.glob("*.toml"))
+    """Names of the assignments of every course root (each folder of ``grader/assignments`` with a manifest)."""
+    names = {p.parent.name for root in course_roots() for p in (root / "grader" / "assignments").glob(f"*/{MANIFEST}")
+             if _valid_name(p.parent.name)}
+    return sorted(names)
 
 
 def load_assignment(name: str) -> Assignment:
-    """Parse and validate ``grader/assignments/<name>.toml``."""
-    path = manifest_path(name)
-    if not path.is_file():
+    """Parse and validate ``grader/assignments/<name>/manifest.toml``."""
+    _extend_path()
+    root = find(name)
+    if root is None:
         raise ManifestError(f"no manifest for assignment {name!r} (known: {', '.join(available()) or 'none'})")
+    return _load(root, name)
+
+
+@lru_cache(maxsize=32)
+def _load(root: Path, name: str) -> Assignment:
+    path = root / "grader" / "assignments" / name / MANIFEST
+    where = f"{name}/{MANIFEST}"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ManifestError(f"{path.name}: {exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{where}: {exc}") from None
+    if data.get("name", name) != name:
+        raise ManifestError(f"{where}: name {data.get('name')!r} is not the folder's name {name!r}")
     try:
-        assignment = Assignment.model_validate(data)
+        assignment = Assignment.model_validate({"root": root, "name": name, **data})
     except ValidationError as exc:
-        raise ManifestError(f"{path.name}: {exc}") from None
+        raise ManifestError(f"{where}: {exc}") from None
     for suite in assignment.suite_paths():
         if not suite.is_file():
-            raise ManifestError(f"{path.name}: suite file {suite.name} does not exist in grader/suites/")
+            raise ManifestError(f"{where}: suite file {suite.name} does not exist in {name}/suites/")
     return assignment

@@ -14,11 +14,11 @@ a different one).  Its whole file system view is:
     /usr, /lib*, /bin (symlinks as on the host)    read-only   (Python, NumPy's shared libraries)
     /etc/ld.so.cache                               read-only   (the only file of /etc)
     the Python prefix(es) if not under /usr        read-only   (the venv, at its own path)
-    /sandbox/harness/{worker.py,codec.py}          read-only   (the only grader code in the sandbox)
+    /sandbox/harness                               read-only   (a copy of grader/sandbox/inside/: the worker, the
+                                                               codec and the shims, the only grader code in the
+                                                               sandbox; the shims, ``past.builtins`` for old
+                                                               code, come after the package on the import path)
     /sandbox/submission/cs231n                     read-only   (a copy of the student's package)
-    /sandbox/shims                                 read-only   (the grader's compatibility modules, grader/shims:
-                                                               ``past.builtins`` for old code; after the package
-                                                               on the import path)
     /proc (its own pid namespace), /dev (null, zero, random, ...)
     /tmp                                           writable tmpfs of limited size (also HOME)
     /usr/share/datasets                            hidden (empty): the public copy of the hidden split
@@ -46,12 +46,11 @@ MiB = 1 << 20
 
 SANDBOX_HARNESS = "/sandbox/harness"
 SANDBOX_SUBMISSION = "/sandbox/submission"
-SANDBOX_SHIMS = "/sandbox/shims"
-HARNESS_FILES = ("worker.py", "codec.py")  # the only grader files a sandbox ever sees
+SANDBOX_SHIMS = SANDBOX_HARNESS + "/shims"
 HIDDEN_PATHS = ("/usr/share/datasets",)  # under /usr but must not be visible (public hidden-split labels)
 
 HERE = Path(__file__).resolve().parent
-SHIMS_DIR = HERE.parent / "shims"  # trusted modules old submissions import (``from past.builtins import xrange``)
+INSIDE_DIR = HERE / "inside"  # THE folder mounted in the sandbox: worker.py, codec.py, shims/ (nothing else)
 
 
 @dataclass(frozen=True)
@@ -240,8 +239,8 @@ def mounts(binds_ro: Mapping[str, str], limits: Limits, hide: Sequence[str] = HI
 def stage_package(package_dir: str | os.PathLike, limits: Limits = Limits()) -> Path:
     """Copy the harness and the student's package into a fresh directory the sandbox user can read.
 
-    Layout: ``<stage>/harness/{worker.py,codec.py}``, ``<stage>/submission/cs231n/...``, ``<stage>/shims``
-    (a copy of ``SHIMS_DIR``), ``<stage>/home`` (scratch dir of an unsandboxed worker).  Only regular files
+    Layout: ``<stage>/harness/`` (a copy of ``INSIDE_DIR``: the worker, the codec, ``shims/``),
+    ``<stage>/submission/cs231n/...``, ``<stage>/home`` (scratch dir of an unsandboxed worker).  Only regular files
     and directories are copied: symlinks, devices, ``__pycache__`` and ``.pyc`` files are skipped (a stale
     .pyc must not replace a source file).
     The caller removes the stage (``shutil.rmtree``) when done.
@@ -252,42 +251,48 @@ def stage_package(package_dir: str | os.PathLike, limits: Limits = Limits()) -> 
     stage = private_tmpdir("cs231n-sandbox-")
     try:
         os.chmod(stage, 0o755)
-        (stage / "harness").mkdir(mode=0o755)
-        for name in HARNESS_FILES:
-            shutil.copyfile(HERE / name, stage / "harness" / name)
-            os.chmod(stage / "harness" / name, 0o644)
+        copy_inside(stage / "harness")
         (stage / "home").mkdir(mode=0o755)
-        shutil.copytree(SHIMS_DIR, stage / "shims", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        for dirpath, _, filenames in os.walk(stage / "shims"):
-            os.chmod(dirpath, 0o755)
-            for f in filenames:
-                os.chmod(os.path.join(dirpath, f), 0o644)
-        dest_root = stage / "submission" / "cs231n"
-        dest_root.mkdir(parents=True)
-        os.chmod(stage / "submission", 0o755)
-        os.chmod(dest_root, 0o755)
-        total = 0
-        for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
-            rel = Path(dirpath).relative_to(src)
-            dirnames[:] = [d for d in dirnames if d != "__pycache__"
-                           and stat.S_ISDIR(os.lstat(os.path.join(dirpath, d)).st_mode)]
-            for d in dirnames:
-                (dest_root / rel / d).mkdir(mode=0o755)
-                os.chmod(dest_root / rel / d, 0o755)
-            for f in filenames:
-                path = os.path.join(dirpath, f)
-                st = os.lstat(path)
-                if not stat.S_ISREG(st.st_mode) or f.endswith((".pyc", ".pyo")):
-                    continue
-                total += st.st_size
-                if total > limits.max_package_mb * MiB:
-                    raise ValueError(f"package {src} is larger than {limits.max_package_mb} MiB")
-                shutil.copyfile(path, dest_root / rel / f, follow_symlinks=False)
-                os.chmod(dest_root / rel / f, 0o644)
+        _copy_package(src, stage / "submission" / "cs231n", limits)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
     return stage
+
+
+def copy_inside(dest: Path) -> Path:
+    """Copy ``INSIDE_DIR`` (what the sandbox may see of the grader) to ``dest``, readable by any uid."""
+    shutil.copytree(INSIDE_DIR, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for dirpath, _, filenames in os.walk(dest):
+        os.chmod(dirpath, 0o755)
+        for f in filenames:
+            os.chmod(os.path.join(dirpath, f), 0o644)
+    return dest
+
+
+def _copy_package(src: Path, dest_root: Path, limits: Limits) -> None:
+    """Copy the regular files and folders of ``src`` to ``dest_root`` (at most ``limits.max_package_mb``)."""
+    dest_root.mkdir(parents=True)
+    os.chmod(dest_root.parent, 0o755)
+    os.chmod(dest_root, 0o755)
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
+        rel = Path(dirpath).relative_to(src)
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"
+                       and stat.S_ISDIR(os.lstat(os.path.join(dirpath, d)).st_mode)]
+        for d in dirnames:
+            (dest_root / rel / d).mkdir(mode=0o755)
+            os.chmod(dest_root / rel / d, 0o755)
+        for f in filenames:
+            path = os.path.join(dirpath, f)
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode) or f.endswith((".pyc", ".pyo")):
+                continue
+            total += st.st_size
+            if total > limits.max_package_mb * MiB:
+                raise ValueError(f"package {src} is larger than {limits.max_package_mb} MiB")
+            shutil.copyfile(path, dest_root / rel / f, follow_symlinks=False)
+            os.chmod(dest_root / rel / f, 0o644)
 
 
 @dataclass
@@ -311,12 +316,11 @@ def worker_command(stage: Path, *, sandboxed: bool, limits: Limits = Limits(),
     exe, _ = python_runtime()
     wargs = ["--max-output", str(limits.max_output_bytes), "--max-frame", str(limits.max_frame_mb * MiB)]
     if not sandboxed:
-        env = dict(BASE_ENV, PYTHONPATH=f"{stage / 'submission'}:{stage / 'shims'}", HOME=str(stage / "home"))
+        env = dict(BASE_ENV, PYTHONPATH=f"{stage / 'submission'}:{stage / 'harness' / 'shims'}", HOME=str(stage / "home"))
         argv = [exe, str(stage / "harness" / "worker.py"), "--root", str(stage / "submission"), *wargs]
         return WorkerCommand(argv, env, str(stage / "home"), False)
     binds = {SANDBOX_HARNESS: str(stage / "harness"),
-             SANDBOX_SUBMISSION + "/cs231n": str(stage / "submission" / "cs231n"),
-             SANDBOX_SHIMS: str(stage / "shims")}
+             SANDBOX_SUBMISSION + "/cs231n": str(stage / "submission" / "cs231n")}
     for dest, src in (extra_ro_binds or {}).items():
         if _under(dest, "/sandbox") or dest in ("/", "/tmp", "/proc", "/dev"):
             raise ValueError(f"extra bind {dest} would cover a sandbox mount")

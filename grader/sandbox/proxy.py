@@ -40,7 +40,7 @@ from typing import Any, Mapping
 
 from ..text import clean
 from . import launch
-from .codec import Channel, ChannelClosed, ChannelTimeout, CodecError, CodecLimits, encode
+from .inside.codec import Channel, ChannelClosed, ChannelTimeout, CodecError, CodecLimits, encode
 from .launch import Limits
 
 __all__ = ["Sandbox", "Limits", "Handle", "SandboxError", "StudentError", "StudentTimeout", "SandboxCrash",
@@ -534,7 +534,7 @@ class Sandbox:
                     "mounts": self._mounts or launch.mounts(
                         {launch.SANDBOX_HARNESS: "<stage>/harness",
                          launch.SANDBOX_SUBMISSION + "/cs231n": "<stage>/submission/cs231n",
-                         launch.SANDBOX_SHIMS: "<stage>/shims", **self.extra_ro_binds}, self.limits),
+                         **self.extra_ro_binds}, self.limits),
                     "tools": (self._probe or {}).get("tools")}
         else:
             base = {"sandboxed": False,

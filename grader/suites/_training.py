@@ -1,6 +1,6 @@
 """Training checks: the student's model and the Solver train in the sandbox; accuracy is measured here.
 
-Only the training part of the task (``references.sandbox_training_data(salt, check)``: flat rows, or images
+Only the training part of the task (``training.sandbox_training_data(salt, check)``: flat rows, or images
 ``(N, 1, 14, 14)`` for the convolutional check) is sent into the sandbox.
 The task is the one of the submission's salt (``ref.salt``, see ``grader.secret``): a salted choice of
 training images and a salted derangement of the class labels, so weights trained beforehand (and loaded
@@ -9,21 +9,21 @@ by the constructor) do not fit it. The parameters are fetched right after constr
 (``sb.getattr(model, 'params')``), are validated strictly (exact keys, shapes, finite values), and are
 evaluated on the trusted side with the *reference* forward pass on held-out images the sandbox never
 sees. The threshold was calibrated on the reference over many seeds and salts (see
-``grader.references.calibrate``); a submission's salt and the seed are fixed, so grading is deterministic.
+``grader.references.training.calibrate``); a submission's salt and the seed are fixed, so grading is deterministic.
 The Solver's loss and accuracy histories go to the report (``extra_data.training_curves``), whatever the
 outcome.
 """
 from __future__ import annotations
 
-import functools
 import threading
 from concurrent.futures import Future
 
 import numpy as np
 
-from grader import checks, references, report
+from grader import checks, report
+from grader.references import training
 from grader.sandbox.proxy import SandboxError
-from grader.suites._common import PKG, new_model
+from grader.suites._common import new_model
 from grader.suites.plugin import OutOfTime
 
 HISTORIES = ("loss_history", "train_acc_history", "val_acc_history")   # the Solver's, for the report
@@ -35,17 +35,18 @@ def _params(value, expected: dict[str, tuple], when: str) -> dict[str, np.ndarra
     return {k: checks.array(value[k], f"model.params[{k!r}] {when}", shape=shape) for k, shape in expected.items()}
 
 
-@functools.lru_cache(maxsize=None)
-def _shapes(name: str) -> tuple:
-    check = references.TRAINING_CHECKS[name]
-    return tuple((k, v.shape) for k, v in references.reference_model(check).params.items())
+_SHAPES: dict[tuple[str, str], dict[str, tuple]] = {}
 
 
-def _expected_shapes(check) -> dict[str, tuple]:
-    """The parameter shapes of the reference model (cached: ``TrainingRunner`` fills the cache from the main
-    thread, so its own thread never touches NumPy's global random state, which reference_model saves and
-    restores)."""
-    return dict(_shapes(check.name))
+def _expected_shapes(refs, name: str) -> dict[str, tuple]:
+    """The parameter shapes of the reference model of check ``name`` (cached: ``TrainingRunner`` fills the
+    cache from the main thread, so its own thread never touches NumPy's global random state, which
+    reference_model saves and restores)."""
+    key = (refs.assignment.name, name)
+    if key not in _SHAPES:
+        model = training.reference_model(refs.training_checks[name], refs.package)
+        _SHAPES[key] = {k: v.shape for k, v in model.params.items()}
+    return dict(_SHAPES[key])
 
 
 def _histories(sb, solver) -> dict | None:
@@ -56,16 +57,16 @@ def _histories(sb, solver) -> dict | None:
         return None
 
 
-def train_in_sandbox(sb, name: str, seed: int, limits, salt) -> tuple:
+def train_in_sandbox(sb, refs, name: str, seed: int, limits) -> tuple:
     """The sandbox part of training check ``name``: construct the model (RNG seeded with ``seed``), train
-    it with the Solver on the task of ``salt`` -> ``(params after construction, histories or None,
-    params after training)``; the parameters after training as they came back (validated by
+    it with the Solver on the task of the salt of ``refs`` -> ``(params after construction, histories or
+    None, params after training)``; the parameters after training as they came back (validated by
     ``judge_training``)."""
-    check = references.TRAINING_CHECKS[name]
-    data = sb.put(references.sandbox_training_data(salt, check))   # images shaped for the model
+    check = refs.training_checks[name]
+    data = sb.put(training.sandbox_training_data(refs.salt, check))   # images shaped for the model
     model = new_model(sb, check.model, seed, **check.model_kwargs)
-    initial = _params(sb.getattr(model, "params"), _expected_shapes(check), "after construction")
-    solver = sb.new(f"{PKG}.solver.Solver", model, data, **check.solver_kwargs)
+    initial = _params(sb.getattr(model, "params"), _expected_shapes(refs, name), "after construction")
+    solver = sb.new(f"{refs.assignment.package}.{check.solver}", model, data, **check.solver_kwargs)
     sb.call_method(solver, "train", timeout=limits.train_timeout)
     histories = _histories(sb, solver)
     return initial, histories, sb.getattr(model, "params")
@@ -74,22 +75,21 @@ def train_in_sandbox(sb, name: str, seed: int, limits, salt) -> tuple:
 def run_training_check(sb, ref, name: str, seed: int, limits) -> float:
     """Training check ``name``: trained in the second sandbox started ahead (``TrainingRunner``, when the
     grade has one), else here in ``sb``; judged on this side."""
-    salt = getattr(ref, "salt", None)
     info = getattr(sb, "submission", None)
     runner = getattr(info, "trainings", None)
     if runner is not None and runner.has(name):
         initial, histories, trained = runner.result(name)    # re-raises what the sandbox part raised
     else:
-        initial, histories, trained = train_in_sandbox(sb, name, seed, limits, salt)
+        initial, histories, trained = train_in_sandbox(sb, ref, name, seed, limits)
     return judge_training(ref, name, initial, histories, trained, info)
 
 
 def judge_training(ref, name: str, initial, histories, trained, info) -> float:
-    check = references.TRAINING_CHECKS[name]
+    check = ref.training_checks[name]
     if histories is not None and info is not None:
         title = f"{check.question}: {check.model.rsplit('.', 1)[-1]} trained by the Solver"
         info.training_curves.append(report.training_curve(check.name, title, **histories))
-    expected = _expected_shapes(check)
+    expected = _expected_shapes(ref, name)
     trained = _params(trained, expected, "after training")
     moved = np.sqrt(sum(float(np.sum((trained[k] - initial[k]) ** 2)) for k in expected))
     scale = np.sqrt(sum(float(np.sum(initial[k] ** 2)) for k in expected))
@@ -97,7 +97,7 @@ def judge_training(ref, name: str, initial, histories, trained, info) -> float:
         checks.fail("the model's parameters did not change while the Solver trained it: the Solver must update "
                     "model.params with the gradients of model.loss")
     threshold = ref.threshold(name)
-    accuracy = references.evaluate_params(check, trained, getattr(ref, "salt", None))
+    accuracy = training.evaluate_params(check, ref.package, trained, ref.salt)
     if not accuracy >= threshold:
         typical = float(np.median(ref.manifest["calibration"][name]["accuracies"]))
         checks.fail(f"after training with the Solver, the model classifies {accuracy:.1%} of held-out "
@@ -115,13 +115,13 @@ class TrainingRunner:
     lives until ``close`` (bubblewrap's --die-with-parent follows the thread that started the worker).
     """
 
-    def __init__(self, factory, package_dir, limits, names, seed: int, salt, info):
+    def __init__(self, factory, package_dir, limits, names, seed: int, refs, info):
         self._futures = {name: Future() for name in names}
         for name in names:
-            _shapes(name)
-            references.sandbox_training_data(salt)     # the task, computed once here (cached)
+            _expected_shapes(refs, name)
+            training.sandbox_training_data(refs.salt)     # the task, computed once here (cached)
         self._factory, self._package_dir, self._limits = factory, package_dir, limits
-        self._seed, self._salt, self._info = seed, salt, info
+        self._seed, self._refs, self._info = seed, refs, info
         self._release = threading.Event()
         self.sandbox = None
         self._thread = threading.Thread(target=self._run, name="training-runner", daemon=True)
@@ -139,7 +139,7 @@ class TrainingRunner:
             sb = _WithSubmission(self.sandbox, self._info)
             for name, future in self._futures.items():
                 try:
-                    future.set_result(train_in_sandbox(sb, name, self._seed, self._limits, self._salt))
+                    future.set_result(train_in_sandbox(sb, self._refs, name, self._seed, self._limits))
                 except BaseException as exc:  # noqa: BLE001 - raised again in the test that takes it
                     future.set_exception(exc)
         except BaseException as exc:  # noqa: BLE001 - the sandbox did not start: every check gets the error

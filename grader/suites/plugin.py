@@ -6,7 +6,7 @@ plugin provides the fixtures the suites use and records one :class:`Outcome` per
 - ``sb``: a :class:`GuardedSandbox` around the submission's Sandbox: the same API, but every call gets
   ``timeout = min(requested or limits.call_timeout, time left for the whole submission)``, and once the
   total time is spent every call fails at once; ``sb.submission`` is the :class:`SubmissionInfo`;
-- ``ref`` (``grader.references.References``), ``hint`` (``grader.hints``), ``limits``, ``seed``,
+- ``ref`` (``grader.references.References``), ``hint`` (the assignment's ``hints.py``), ``limits``, ``seed``,
   ``assignment`` and ``submission`` (a :class:`SubmissionInfo`).
 
 A test fails, without costing the other tests anything, when a check fails (``CheckFailure``), when the
@@ -25,7 +25,6 @@ from pathlib import Path
 
 import pytest
 
-from grader import hints
 from grader.checks import CheckFailure
 from grader.sandbox.proxy import SandboxCrash, SandboxError, StaleHandle, StudentError, StudentTimeout
 from grader.text import clean
@@ -291,9 +290,9 @@ def ref(request):
 
 
 @pytest.fixture(scope="session")
-def hint():
-    """The known-mistake detectors (``grader.hints``)."""
-    return hints
+def hint(request):
+    """The known-mistake detectors of the assignment (its ``hints.py``)."""
+    return _plugin(request)._assignment.hints
 
 
 @pytest.fixture(scope="session")
