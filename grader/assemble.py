@@ -92,15 +92,10 @@ def locate_notebooks(root: Path, names: Sequence[str], package: Path | None = No
     """``{name: path}`` of the notebooks found under ``root`` (missing names are left out).
 
     Each is looked for beside the package (in the package's parent folder) first, then anywhere. A name
-    without ``.ipynb`` gets it added for the search; the key is the name as given. ``package`` defaults
-    to ``locate_package(root)`` when one can be found.
+    without ``.ipynb`` gets it added for the search; the key is the name as given. Without ``package``
+    (none was found) they are looked for at the top first.
     """
     root = Path(root)
-    if package is None:
-        try:
-            package = locate_package(root)
-        except ArchiveError:
-            package = None
     near = [package.parent, package] if package is not None else [root]
     found = {}
     for name in names:

@@ -7,16 +7,18 @@ import numpy as np
 import pytest
 
 from support.paths import SOLUTIONS
-from grader import checks, references
+from grader import checks
 from grader.assignments import load_assignment
-from grader.suites import q7_best_model as q7
+from grader.assignments.assignment2.cases import hidden_split
+from grader.assignments.assignment2.suites import q7_best_model as q7
+from grader.references import References
 
 LIMIT = 50 * 2**20
 
 
 @pytest.fixture(scope="module")
 def mean_image():
-    return references.References()("Q7/best_model")["mean_image"]
+    return References("assignment2")("Q7/best_model")["mean_image"]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,7 @@ def test_solutions_best_model_reaches_085_and_matches_model_io(model_io, mean_im
     assert accuracy >= 0.85
     # Independent rebuild with the provided loader: same predictions.
     model = model_io.load_model(str(path))
-    X, y = references.hidden_split(mean_image)
+    X, y = hidden_split(mean_image)
     assert abs(np.mean(np.argmax(model.loss(X), axis=1) == y) - accuracy) < 1e-9
 
 

@@ -28,7 +28,7 @@ Q7_TESTS = {"test_best_model_loads", "test_best_model_accuracy_70", "test_best_m
 
 def grade(submission: Path, **kwargs):
     """The code questions only (the notebooks are graded once, by tests/notebook_run.py's fixture)."""
-    return grade_all(submission, notebooks=False, **kwargs)
+    return grade_all(submission, "assignment2", notebooks=False, **kwargs)
 
 
 def make_submission(tmp_path: Path, appended: dict[str, str] | None = None, remove=()) -> Path:
@@ -57,9 +57,10 @@ def expected_failures(*names) -> set[str]:
 # --------------------------------------------------------------------------------------------------
 def test_cli_grades_the_solutions_zip_with_full_marks(tmp_path):
     """The CLI on solutions.zip (built by make-zips): exit 0, full marks, a valid results.json."""
-    from grader.authoring import build_zips
+    from grader.assignments import load_assignment
+    from grader.authoring import build_assignment_zips
 
-    zips = build_zips(tmp_path / "zips")
+    zips = build_assignment_zips(tmp_path / "zips", load_assignment("assignment2"))
     out = tmp_path / "results.json"
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(zips["solutions"]), "--assignment",
                            "assignment2", "--out", str(out), "--no-notebooks"],   # notebooks: tests/notebook_run.py

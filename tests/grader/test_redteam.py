@@ -35,7 +35,7 @@ from grader.pipeline import grade as grade_all
 
 def grade(submission, **kwargs):
     """The code questions only: the attacks target the code's sandbox (the notebooks have their own tests)."""
-    return grade_all(submission, notebooks=False, **kwargs)
+    return grade_all(submission, "assignment2", notebooks=False, **kwargs)
 
 
 pytestmark = pytest.mark.skipif(
@@ -182,15 +182,16 @@ def pretrained_two_layer_net() -> str:
     """A TwoLayerNet that never trains: its constructor loads weights trained OFFLINE on the training
     check's task (here by the reference, standing in for any correct implementation the student has
     elsewhere) and its loss returns zero gradients, so the Solver leaves them alone."""
-    from grader import references
+    from grader.assignments import load_assignment
+    from grader.references import training
 
-    check = references.TRAINING_CHECKS["two_layer_net"]
-    ref = references.reference_package()
+    check = load_assignment("assignment2").training_checks["two_layer_net"]
+    ref = load_assignment("assignment2").reference()
     state = np.random.get_state()
     try:
         np.random.seed(0)
         model = ref.fc_net.TwoLayerNet(**check.model_kwargs)
-        ref.solver.Solver(model, references.sandbox_training_data(), **check.solver_kwargs).train()
+        ref.solver.Solver(model, training.sandbox_training_data(), **check.solver_kwargs).train()
     finally:
         np.random.set_state(state)
     table = {k: encode_array(v) for k, v in model.params.items()}
@@ -480,7 +481,7 @@ sys.path.insert(0, sys.argv[2])
 from pathlib import Path
 from grader import checks
 from grader.references import References
-from grader.suites import q7_best_model as q7
+from grader.assignments.assignment2.suites import q7_best_model as q7
 mean = References("assignment2")("Q7/best_model")["mean_image"]
 try:
     print("ACCURACY", q7.evaluate(Path(sys.argv[1]), 50 * 2**20, mean))

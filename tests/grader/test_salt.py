@@ -16,10 +16,14 @@ import numpy as np
 import pytest
 
 from support.paths import ROOT, STARTER
-from grader import checks, references as R, secret, text
+from grader import checks, secret, text
 from grader.assignments import load_assignment
+from grader.references import References, training
 
-pytestmark = pytest.mark.skipif(not (R.output_dir("assignment2") / "manifest.json").is_file(),
+A = load_assignment("assignment2")
+REF = A.reference()
+
+pytestmark = pytest.mark.skipif(not (A.references_dir / "manifest.json").is_file(),
                                 reason="reference outputs not generated")
 
 GRADED = load_assignment("assignment2").graded_files
@@ -82,7 +86,7 @@ def test_the_salt_changes_with_any_byte_of_a_graded_file_and_with_the_secret(tmp
 
 
 def test_salted_cases_are_fresh_inputs_with_reference_values():
-    refs = R.References()
+    refs = References(A)
     a, b = refs.with_salt(b"\x01" * 32), refs.with_salt(b"\x02" * 32)
     assert refs.salt is None and a.salt == b"\x01" * 32
     stored, first, again, other = (r("Q1/affine_forward") for r in (refs, a, a.with_salt(a.salt), b))
@@ -95,7 +99,7 @@ def test_salted_cases_are_fresh_inputs_with_reference_values():
     first["x"][...] = 0                                     # each call returns fresh copies
     assert np.any(a("Q1/affine_forward")["x"] != 0)
     # Every case is computed for a salt; the names and shapes are those of the stored case.
-    for key in R.CASES:
+    for key in A.cases:
         salted, plain = a(key), refs(key)
         assert set(salted.inputs) == set(plain.inputs) and set(salted.expected) == set(plain.expected), key
         for k in list(salted.inputs) + list(salted.expected):
@@ -106,8 +110,8 @@ def test_salted_cases_are_fresh_inputs_with_reference_values():
 
 
 def test_the_salted_training_task_relabels_every_class_and_draws_other_images():
-    plain, salted = R.training_task(), R.training_task(b"\x03" * 32)
-    assert salted is R.training_task(b"\x03" * 32)           # cached
+    plain, salted = training.training_task(), training.training_task(b"\x03" * 32)
+    assert salted is training.training_task(b"\x03" * 32)           # cached
     for k in plain:
         assert plain[k].shape == salted[k].shape and plain[k].dtype == salted[k].dtype
     # The evaluation images are the same images, relabelled by a derangement of the classes.
@@ -119,37 +123,37 @@ def test_the_salted_training_task_relabels_every_class_and_draws_other_images():
     # The training images are another choice from the training pool.
     plain_rows = {row.tobytes() for row in plain["X_train"][:1000]}
     assert sum(row.tobytes() in plain_rows for row in salted["X_train"][:1000]) < 500
-    assert set(R.sandbox_training_data(b"\x03" * 32)) == {"X_train", "y_train", "X_val", "y_val"}
+    assert set(training.sandbox_training_data(b"\x03" * 32)) == {"X_train", "y_train", "X_val", "y_val"}
 
 
 def test_weights_trained_beforehand_fail_the_salted_task():
     """What test_two_layer_training sees from a model holding weights trained on the unsalted task (the
     red team's pretrained TwoLayerNet): far below the threshold for any salt, while training on the
     salted task itself passes."""
-    check = R.TRAINING_CHECKS["two_layer_net"]
-    threshold = R.References().threshold("two_layer_net")
-    ref = R.reference_package()
+    check = A.training_checks["two_layer_net"]
+    threshold = References(A).threshold("two_layer_net")
+    ref = REF
     state = np.random.get_state()
     try:
         np.random.seed(0)
         model = ref.fc_net.TwoLayerNet(**check.model_kwargs)
-        data = {k: np.array(v) for k, v in R.sandbox_training_data().items()}
+        data = {k: np.array(v) for k, v in training.sandbox_training_data().items()}
         ref.solver.Solver(model, data, **check.solver_kwargs).train()
     finally:
         np.random.set_state(state)
-    assert R.evaluate_params(check, model.params) >= threshold          # fits the task it was trained on
+    assert training.evaluate_params(check, REF, model.params) >= threshold          # fits the task it was trained on
     for s in range(3):
         salt = bytes([s + 10]) * 32
-        assert R.evaluate_params(check, model.params, salt) < threshold - 0.3
-    assert R.train_reference(check, 3, salt=b"\x0a" * 32) >= threshold
+        assert training.evaluate_params(check, REF, model.params, salt) < threshold - 0.3
+    assert training.train_reference(check, REF, 3, salt=b"\x0a" * 32) >= threshold
 
 
 def test_calibration_covers_salted_tasks():
-    manifest = json.loads((R.output_dir("assignment2") / "manifest.json").read_text())
-    for name, check in R.TRAINING_CHECKS.items():
+    manifest = json.loads((A.references_dir / "manifest.json").read_text())
+    for name, check in A.training_checks.items():
         cal = manifest["calibration"][name]
-        assert cal["spec"]["task"]["salted_pool"] == R.TASK["salted_pool"]
-        acc = R.train_reference(check, 1, salt=R.calibration_salt(1))
+        assert cal["spec"]["task"]["salted_pool"] == training.TASK["salted_pool"]
+        acc = training.train_reference(check, REF, 1, salt=training.calibration_salt(1))
         assert abs(acc - cal["accuracies"][cal["seeds"].index(1)]) < 1e-6
 
 
@@ -224,7 +228,7 @@ def test_feedback_trusts_nothing_the_worker_says():
 
 
 def test_a_declared_network_over_the_parameter_cap_is_refused_before_it_is_built():
-    from grader.suites import q7_best_model as q7
+    from grader.assignments.assignment2.suites import q7_best_model as q7
 
     hidden = [4096, 4096]
     arrays = {"meta_class": np.array("FullyConnectedNet"), "meta_hidden_dims": np.array(hidden),
@@ -242,4 +246,4 @@ def test_an_unusable_secret_is_a_grader_error_before_any_work(tmp_path, monkeypa
     monkeypatch.delenv(secret.ENV_SECRET, raising=False)
     monkeypatch.setenv(secret.ENV_SECRET_DIR, str(blocker / "keys"))
     with pytest.raises(GraderError, match="secret"):
-        grade(STARTER, notebooks=False)
+        grade(STARTER, "assignment2", notebooks=False)

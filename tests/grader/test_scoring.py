@@ -18,7 +18,7 @@ def assignment():
 
 
 def _raw():
-    return tomllib.loads((ASSIGNMENTS_DIR / "assignment2.toml").read_text())
+    return tomllib.loads((ASSIGNMENTS_DIR / "assignment2" / "manifest.toml").read_text())
 
 
 def test_manifest_content(assignment):

@@ -61,7 +61,7 @@ def why_not_runnable() -> str | None:
         return "bubblewrap (bwrap) is not installed"
     if not (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").exists():
         return "Fashion-MNIST is not installed (Debian package dataset-fashion-mnist, see Makefile)"
-    if not (ROOT / "starter" / "cs231n" / "layers.py").exists():
+    if not (ROOT / "starter" / "assignment2" / "cs231n" / "layers.py").exists():
         return "starter not generated"
     if not (ROOT / "reference_outputs" / "assignment2" / "manifest.json").is_file():
         return "reference outputs not generated"
@@ -86,8 +86,9 @@ def grade_zip(submission: Path, out_dir: Path) -> GradedRun:
 def grade_with_notebooks(tmp: Path) -> dict[str, GradedRun]:
     """``{"solutions": GradedRun, "starter": GradedRun}``: both zips graded with their notebooks."""
     from grader import authoring
+    from grader.assignments import load_assignment
 
-    zips = authoring.build_zips(tmp / "zips")
+    zips = authoring.build_assignment_zips(tmp / "zips", load_assignment("assignment2"))
     runs = {}
     for which in ("solutions", "starter"):
         runs[which] = grade_zip(zips[which], tmp / which)

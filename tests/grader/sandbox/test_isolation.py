@@ -260,18 +260,20 @@ def test_cannot_read_the_host_file_system(sb, tmp_path):
     from support.paths import ROOT as repo
     paths = [str(secret_file), str(tmp_path), "/root", "/work", str(repo), str(repo / "pyproject.toml"),
              str(repo / "grader/sandbox/proxy.py"), str(repo / "reference_outputs"), str(repo / "solutions"),
-             str(repo / "grader/suites"), "/etc/passwd", "/etc/hostname", "/home", "/var", "/sandbox/harness",
+             str(repo / "grader/assignments"), "/etc/passwd", "/etc/hostname", "/home", "/var", "/sandbox/harness",
              "/sandbox/submission", "/usr/share/datasets", "/"]
     inside = sb.call("cs231n.layers.look", paths)
     outside = {p: os.path.exists(p) for p in paths}
     assert outside[str(secret_file)] and outside[str(repo / "pyproject.toml")]  # the test can fail
     for p in [str(secret_file), str(tmp_path), "/root", str(repo / "pyproject.toml"), "/etc/passwd",
               str(repo / "grader/sandbox/proxy.py"), str(repo / "reference_outputs"), str(repo / "solutions"),
-              str(repo / "grader/suites"), "/home", "/var"]:
+              str(repo / "grader/assignments"), "/home", "/var"]:
         assert inside[p] is None, p
     venv = launch.python_runtime()[1]
     assert inside[str(repo)] == sorted(Path(v).name for v in venv if v.startswith(str(repo) + "/"))
-    assert inside["/sandbox/harness"] == ["codec.py", "worker.py"]
+    # the harness is grader/sandbox/inside/ exactly: no other file of the grader is mounted
+    assert inside["/sandbox/harness"] == sorted(p.name for p in launch.INSIDE_DIR.iterdir() if p.name != "__pycache__")
+    assert {"worker.py", "codec.py", "shims"} <= set(inside["/sandbox/harness"])
     assert inside["/sandbox/submission"] == ["cs231n"]
     if os.path.isdir("/usr/share/datasets"):
         assert inside["/usr/share/datasets"] == []
@@ -287,8 +289,8 @@ def test_host_environment_is_not_visible(sb, secret_value):
     seen = sb.call("cs231n.layers.environment")
     assert set(seen["environ"]) <= set(launch.BASE_ENV) | {"LC_CTYPE", "PWD"}
     assert seen["environ"]["HOME"] == "/tmp"
-    assert seen["environ"]["PYTHONPATH"] == "/sandbox/submission:/sandbox/shims"   # the grader's shims last
-    assert "PYTHONPATH=/sandbox/submission:/sandbox/shims" in seen["proc"]["1/environ"]  # it could read /proc
+    assert seen["environ"]["PYTHONPATH"] == "/sandbox/submission:/sandbox/harness/shims"   # the grader's shims last
+    assert "PYTHONPATH=/sandbox/submission:/sandbox/harness/shims" in seen["proc"]["1/environ"]  # it could read /proc
     blob = repr(seen)
     assert secret_value not in blob and SECRET not in blob
     still_serves(sb)
