@@ -5,7 +5,8 @@
 #
 # bubblewrap is the sandbox of every grade; dataset-fashion-mnist provides the data the grader and the
 # notebooks use (/usr/share/datasets/fashion-mnist). The project is installed editable in /app so the
-# grader finds its manifests (grader/assignments), suites, starter/ and reference_outputs/ next to it.
+# grader finds its assignments (grader/assignments/<A>/, solutions/<A>/, starter/<A>/, reference_outputs/<A>/)
+# next to it.
 FROM debian:bookworm-slim
 
 ENV DEBIAN_FRONTEND=noninteractive \
@@ -25,12 +26,13 @@ RUN apt-get update \
 
 WORKDIR /app
 # dependencies first (cached while only the code changes): install the project's requirements from
-# pyproject.toml with an empty package, then the code itself
-COPY pyproject.toml ./
+# pyproject.toml, at the versions of constraints.txt (the ones the tests passed with), with an empty
+# package, then the code itself; the test-only packages (the [test] extra) stay out of the image
+COPY pyproject.toml constraints.txt ./
 RUN python3 -m venv /opt/venv \
  && mkdir -p grader api \
  && touch grader/__init__.py api/__init__.py \
- && /opt/venv/bin/pip install --no-cache-dir -e . \
+ && /opt/venv/bin/pip install --no-cache-dir -c constraints.txt -e . \
  && rm -rf grader api
 # only what the service and the grader use (not .venv, .git, notebooks' outputs, ...)
 COPY api ./api

@@ -19,8 +19,8 @@ from support.paths import ROOT, SOLUTIONS, STARTER
 from grader.pipeline import GraderError
 from grader.pipeline import grade as grade_all
 
-pytestmark = pytest.mark.skipif(not (ROOT / "reference_outputs" / "assignment2" / "manifest.json").is_file(),
-                                reason="reference outputs not generated")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (ROOT / "reference_outputs" / "assignment2" / "manifest.json").is_file(),
+                                reason="reference outputs not generated")]
 HAS_MODEL = (SOLUTIONS / "best_model.npz").is_file()
 Q7_TESTS = {"test_best_model_loads", "test_best_model_accuracy_70", "test_best_model_accuracy_80",
             "test_best_model_accuracy_85"}

@@ -23,7 +23,7 @@ import pytest
 
 from support.paths import ROOT, STARTER
 
-pytestmark = pytest.mark.skipif(not (STARTER / "cs231n" / "layers.py").exists(), reason="starter not generated")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (STARTER / "cs231n" / "layers.py").exists(), reason="starter not generated")]
 
 # Wraps every public function of layers.py (after the module has defined them) with `attack`.
 REPLACE_ALL = '''

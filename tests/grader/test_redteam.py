@@ -38,10 +38,10 @@ def grade(submission, **kwargs):
     return grade_all(submission, "assignment2", notebooks=False, **kwargs)
 
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not (ROOT / "reference_outputs" / "assignment2" / "manifest.json").is_file()
     or not (STARTER / "cs231n" / "layers.py").is_file(),
-    reason="reference outputs or starter not generated")
+    reason="reference outputs or starter not generated")]
 
 MAX_TEST_OUTPUT = 10_000        # chars of feedback per test (the plugin's caps give ~4 KB)
 MAX_TOP_OUTPUT = 50_000         # chars of the top-level output (problems + notes + score table)
