@@ -1,7 +1,7 @@
 """How long grading takes, and what the sandbox costs.
 
 Prints, in one run:
-- the median wall time of grading the solutions' code questions with the real sandbox (``grader.grade``
+- the median wall time of grading the solutions' code questions with the real sandbox (``grader.pipeline``
   in this process, after one warm-up; goal <= 5 s on 2 cores), and of one cold ``python -m grader grade``;
 - the same checks with ``InProcessSandbox``, a stand-in with the Sandbox interface that runs the code in
   this process (no isolation, no pipes; ONLY for this benchmark), and the overhead ratio (goal <= 1.2x).

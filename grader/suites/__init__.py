@@ -1,7 +1,10 @@
-"""The hidden test suites (trusted side; never mounted in the sandbox, not collected by ``tests/``).
+"""The toolkit of the hidden suites (trusted side; the suites themselves live in their assignment's folder,
+``grader/assignments/<assignment>/suites/``, and are never mounted in the sandbox).
 
-One file per question (``q1_fc_layers.py`` ... ``q8_conv.py``), run by ``grader.grade`` through
-``pytest.main`` with the plugin of ``plugin.py``, which provides the fixtures ``sb`` (the submission's
-Sandbox), ``ref`` (reference values), ``hint`` (the known-mistake detectors), ``limits``, ``assignment``
-and ``submission`` (what was found in the upload, e.g. ``best_model.npz``).
+    plugin.py     the pytest plugin: fixtures ``sb`` (the submission's sandbox, time-guarded), ``ref``
+                  (reference values for the submission's salt), ``hint`` (the assignment's known-mistake
+                  detectors), ``limits``, ``seed``, ``assignment``, ``submission``; one outcome per test
+    runner.py     ``run_suites``: pytest.main over an assignment's suites, quietly, checked against the manifest
+    _common.py    calling the student's code and validating what comes back (``forward``, ``call``, models)
+    _training.py  training checks: trained in the sandbox, judged here
 """

@@ -1,6 +1,6 @@
 """The pytest plugin that runs the hidden suites against one submission (trusted side).
 
-``grader.grade`` builds a :class:`SuitePlugin` and calls ``pytest.main(..., plugins=[plugin])``. The
+``grader.pipeline`` builds a :class:`SuitePlugin` and calls ``pytest.main(..., plugins=[plugin])``. The
 plugin provides the fixtures the suites use and records one :class:`Outcome` per test:
 
 - ``sb``: a :class:`GuardedSandbox` around the submission's Sandbox: the same API, but every call gets

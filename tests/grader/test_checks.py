@@ -1,4 +1,4 @@
-"""grader.checks and grader.hints: every check can fail, and the known-mistake detectors recognise
+"""grader.checks and assignment 2's hints: every check can fail, and the known-mistake detectors recognise
 their mistakes (and nothing else). Pure trusted-side code: no sandbox, fast."""
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ grader IS vulnerable are marked ``xfail(strict=True, reason="VULN: ...")``: once
 XPASS, strict mode turns that into a failure, and the mark must be removed.
 
 To keep the run short, one submission carries several independent attacks (each in functions no other
-attack uses) and is graded once, in a module-scoped fixture (``grader.grade.grade``, the CLI's entry
+attack uses) and is graded once, in a module-scoped fixture (``grader.pipeline.grade``, the CLI's entry
 point, with the real sandbox). Attacks are code APPENDED to a graded file (a later ``def`` wins) of the
 starter (which earns nothing by itself) or of the solutions (full marks by themselves).
 """

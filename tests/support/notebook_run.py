@@ -6,8 +6,8 @@ runs top to bottom with its kernel in the sandbox, on Fashion-MNIST, and the exe
 capped) and the ``best_model.npz`` the FC notebook saved land in ``DIR/results_notebooks/``.
 
 ``tests/conftest.py`` exposes the result as the session fixture ``graded_notebooks``, shared by
-``tests/test_notebooks.py`` (the printed values of the executed solution notebooks) and
-``tests/test_nbgrade_notebooks.py`` (the grades: points, where the starter stops, the report).
+``tests/grader/notebooks/test_notebooks.py`` (the printed values of the executed solution notebooks) and
+``tests/grader/notebooks/test_nbgrade_notebooks.py`` (the grades: points, where the starter stops, the report).
 """
 from __future__ import annotations
 
