@@ -252,6 +252,25 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def test_a_file_two_assignments_ship_has_one_source(solutions_tree, tmp_path):
+    """A second assignment's solutions link to the first's file (one source); its starter gets the
+    generated content as a regular file, and its reference package imports the same code."""
+    other = tmp_path / "other"
+    (other / "cs231n").mkdir(parents=True)
+    (other / "cs231n" / "__init__.py").write_text("")
+    (other / "cs231n" / "layers.py").symlink_to(Path("..") / ".." / "solutions" / "cs231n" / "layers.py")
+    dest = tmp_path / "other_starter"
+    make_starter(other, dest)
+    shared = dest / "cs231n" / "layers.py"
+    assert not shared.is_symlink() and shared.read_text() == LAYERS_STARTER
+    assert graded_files(other / "cs231n") == ["layers.py"]
+    assert starter_diff(other, dest) == []
+    from grader.references.solution import reference_package
+
+    ref = reference_package(other / "cs231n", "other")
+    assert ref.layers.affine_forward.__code__.co_filename.endswith("layers.py")
+
+
 def test_make_starter_generates_the_expected_files(solutions_tree, tmp_path):
     dest = tmp_path / "starter"
     written = make_starter(solutions_tree, dest)
