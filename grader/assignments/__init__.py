@@ -143,6 +143,14 @@ class BestModel(_Strict):
     tiers: dict[str, float]
 
 
+class SharedFile(_Strict):
+    """A file of the package taken from another assignment's solutions (``grader.authoring.compose``)."""
+
+    file: str = Field(description="path inside the package, e.g. layers.py")
+    source: str = Field(description="the assignment whose solutions hold it")
+    keep: list[str] | None = Field(default=None, description="its top-level definitions to take (None: all)")
+
+
 class Assignment(_Strict):
     """A validated manifest, and where the assignment's folders are (``root``: its course root)."""
 
@@ -160,6 +168,7 @@ class Assignment(_Strict):
     questions: list[Question]
     notebooks: list[Notebook] = Field(default_factory=list)
     best_model: BestModel | None = None
+    shared: list[SharedFile] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Assignment":
@@ -221,9 +230,16 @@ class Assignment(_Strict):
         """The starter's package: where the files the grader provides come from."""
         return self.starter_dir / self.package
 
+    def solution_tree(self) -> Path:
+        """The solutions with the files shared from other assignments written in: what the starter, the
+        sample zips and the reference solution are made from (``solutions_dir`` when nothing is shared)."""
+        from grader.authoring.compose import composed_tree
+
+        return composed_tree(self)
+
     @property
     def solution_package(self) -> Path:
-        return self.solutions_dir / self.package
+        return self.solution_tree() / self.package
 
     def suite_paths(self) -> list[Path]:
         return [self.suites_dir / q.suite for q in self.questions]

@@ -17,7 +17,7 @@ def _check_generated(assignment) -> bool:
 
     problems = store.check(assignment)
     ok = _report(not problems, "reference outputs are fresh", "; ".join(problems))
-    diff = starter_diff(assignment.solutions_dir, assignment.starter_dir, assignment.package)
+    diff = starter_diff(assignment.solution_tree(), assignment.starter_dir, assignment.package)
     ok &= _report(not diff, f"starter/{assignment.name} is in sync with solutions/{assignment.name}",
                   ", ".join(diff[:10]))
     with_code = graded_files(assignment.solution_package)
@@ -61,7 +61,7 @@ def selftest(assignment_name: str, *, sandboxed: bool = True, folder: bool = Fal
     ok = _check_generated(assignment)
     with tempfile.TemporaryDirectory(prefix="selftest-") as tmp:
         if folder:
-            subs = {"solutions": assignment.solutions_dir, "starter": assignment.starter_dir}
+            subs = {"solutions": assignment.solution_tree(), "starter": assignment.starter_dir}
         else:
             subs = build_assignment_zips(Path(tmp), assignment)
         for which in ("solutions", "starter"):

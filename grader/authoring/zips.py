@@ -66,5 +66,5 @@ def build_zips(out_dir: Path, src: Path, starter: Path, *, package: str = "cs231
 def build_assignment_zips(out_dir: Path, assignment) -> dict[str, Path]:
     """``build_zips`` for an assignment (``grader.assignments.Assignment``): its solutions and starter."""
     model = assignment.best_model.file if assignment.best_model is not None else None
-    return build_zips(out_dir, assignment.solutions_dir, assignment.starter_dir, package=assignment.package,
+    return build_zips(out_dir, assignment.solution_tree(), assignment.starter_dir, package=assignment.package,
                       model=model)

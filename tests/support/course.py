@@ -25,10 +25,12 @@ def grader_cli(course: Path, *args: str, timeout: float = 300) -> subprocess.Com
 
 
 def make_course(dest: Path) -> Path:
-    """Copy the fixture course to ``dest`` and generate the starter and reference outputs of ``tiny``."""
+    """Copy the fixture course to ``dest`` and generate the starters and reference outputs of its assignments
+    (``tiny``, and ``tiny2`` which shares code with it)."""
     course = dest / "course"
-    shutil.copytree(FIXTURE_COURSE, course, ignore=shutil.ignore_patterns("__pycache__"))
-    for args in (("make-starter", "--assignment", "tiny"), ("refresh-references", "--assignment", "tiny")):
+    shutil.copytree(FIXTURE_COURSE, course, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    which = ("--assignment", "tiny", "--assignment", "tiny2")
+    for args in (("make-starter", *which), ("refresh-references", *which)):
         proc = grader_cli(course, *args)
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return course

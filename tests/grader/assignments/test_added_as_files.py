@@ -56,6 +56,19 @@ def test_grade_scores_a_partly_correct_submission_per_test(course, tmp_path):
     assert results["extra_data"]["assignment"] == "tiny"
 
 
+def test_code_two_assignments_ship_has_one_source(course):
+    """tiny2 takes scale() from tiny's ops.py ([[shared]] keep) and links tiny's helpers.py: its starter has
+    exactly that code, its solutions have no copy of it, and it grades on its own."""
+    assert not (course / "solutions" / "tiny2" / "cs231n" / "ops.py").exists()
+    ops = (course / "starter" / "tiny2" / "cs231n" / "ops.py").read_text()
+    assert "def scale" in ops and "row_sums" not in ops and "import numpy as np" in ops
+    helpers = course / "starter" / "tiny2" / "cs231n" / "helpers.py"
+    assert not helpers.is_symlink() and "def as_float" in helpers.read_text()
+    proc = grader_cli(course, "selftest", "--assignment", "tiny2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "the solutions get full marks (4 / 4" in proc.stdout
+
+
 def test_an_unknown_or_ambiguous_assignment_is_a_clear_error(course, tmp_path):
     proc = grader_cli(course, "grade", str(course / "solutions" / "tiny"), "--out", str(tmp_path / "r.json"))
     assert proc.returncode == 2 and "--assignment" in proc.stderr       # two assignments: say which
