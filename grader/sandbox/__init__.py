@@ -7,5 +7,7 @@ What runs where -- the one thing to see in this package:
                   codec.py    plain data + NumPy arrays over a pipe; no pickle; size caps (both sides use it);
                   shims/      compatibility modules old submissions import (``past.builtins``, ``google.colab``).
     launch.py   TRUSTED: the bwrap/setpriv/prlimit command line -- what the sandbox can see, nothing else.
-    proxy.py    TRUSTED: ``Sandbox``, ``Handle``, ``Limits`` and the exceptions the grader uses.
+    proxy.py    TRUSTED: ``Sandbox``, ``Handle``, ``Limits`` (and, re-exported, the exceptions the grader uses);
+    errors.py   TRUSTED: those exceptions (the student's error, timeout, crash; the grader's);
+    processes.py TRUSTED: how a worker ended, its child processes, the uid pool.
 """

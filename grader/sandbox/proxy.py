@@ -40,8 +40,11 @@ from typing import Any, Mapping
 
 from ..text import clean
 from . import launch
+from .errors import (RequestError, SandboxCrash, SandboxError, SandboxUnavailable, StaleHandle, StudentError,
+                     StudentTimeout)
 from .inside.codec import Channel, ChannelClosed, ChannelTimeout, CodecError, CodecLimits, encode
 from .launch import Limits
+from .processes import acquire_uid, children, describe_exit
 
 __all__ = ["Sandbox", "Limits", "Handle", "SandboxError", "StudentError", "StudentTimeout", "SandboxCrash",
            "StaleHandle", "RequestError", "SandboxUnavailable", "CodecError"]
@@ -56,39 +59,6 @@ MAX_OUTPUT_CHARS = 64 * 1024
 PIPELINE_DEPTH = 8           # requests sent ahead at most (their answers, output included, fit in the pipe)
 TRUSTED_HIDS = 1 << 40       # handle ids this side chooses for pipelined requests (see worker.py "as")
 DEFERRABLE = ("new", "put", "setattr", "setitem")
-
-
-class SandboxError(Exception):
-    """Base class of everything a sandboxed call can raise besides CodecError for non-plain arguments."""
-
-
-class StudentError(SandboxError):
-    """The student's code raised.  ``exc_type`` (e.g. 'ValueError'), ``message``, ``traceback`` (student
-    frames only), ``output`` (what the call printed, tail)."""
-
-    def __init__(self, exc_type: str, message: str, traceback: str = "", output: str = ""):
-        super().__init__(f"{exc_type}: {message}")
-        self.exc_type, self.message, self.traceback, self.output = exc_type, message, traceback, output
-
-
-class StudentTimeout(SandboxError):
-    """The call exceeded its time limit; the whole sandbox was killed (the next call starts a new one)."""
-
-
-class SandboxCrash(SandboxError):
-    """The worker died (os._exit, a signal, a limit) or broke the protocol; the next call starts a new one."""
-
-
-class StaleHandle(SandboxError):
-    """The Handle belongs to a worker that has been replaced, was released, or to another Sandbox."""
-
-
-class RequestError(SandboxError):
-    """The worker refused the request itself (unknown op, empty setitem path...): a grader bug."""
-
-
-class SandboxUnavailable(RuntimeError):
-    """sandboxed=True was asked for but the sandbox does not work on this host (see launch.probe)."""
 
 
 class Handle:
@@ -281,7 +251,7 @@ class Sandbox:
                 # Kill the sandbox's pid 1 (the worker, the outer bwrap's only child) first: the kernel then
                 # kills every process of its pid namespace and bwrap reaps it and exits.  Killing bwrap
                 # first would leave the worker a zombie for the host's init to reap.
-                inner = _children(proc.pid)
+                inner = children(proc.pid)
                 for pid in inner:
                     try:
                         os.kill(pid, signal.SIGKILL)
@@ -302,7 +272,7 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            detail = "; " + _describe_exit(proc.returncode, self.sandboxed, self.limits)
+            detail = "; " + describe_exit(proc.returncode, self.sandboxed, self.limits)
             tail = self._stderr_tail()
             if tail:
                 detail += f"; stderr: {tail}"
@@ -548,64 +518,6 @@ class Sandbox:
 def _join_output(parts: list[str]) -> str:
     text = "".join(p for p in parts if p)
     return text[-MAX_OUTPUT_CHARS:]
-
-
-def _describe_exit(status: int, sandboxed: bool, limits: Limits) -> str:
-    """'exit status 3' / 'killed by SIGKILL (...)': bwrap reports a signal N as exit status 128 + N."""
-    sig = -status if status < 0 else (status - 128 if sandboxed and status > 128 else 0)
-    if not sig:
-        return f"exit status {status}"
-    try:
-        name = signal.Signals(sig).name
-    except ValueError:
-        name = f"signal {sig}"
-    hint = ""
-    if name in ("SIGKILL", "SIGXCPU"):
-        hint = f" (killed, or its {limits.cpu_seconds} s CPU-time limit was reached)"
-    return f"killed by {name}{hint}"
-
-
-def _children(pid: int) -> list[int]:
-    """Pids of the direct children of ``pid`` (from /proc)."""
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except (OSError, ValueError):
-        pass
-    out = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields[1] == str(pid):
-                out.append(int(name))
-    return out
-
-
-def acquire_uid():
-    """Take a uid of launch.UID_POOL no other sandbox (in any process) holds -> (uid, open lock file).
-
-    The lock is an flock on ``<tmp>/cs231n-sandbox-uids/<uid>.lock``, released by closing the file (or by
-    the process ending).
-    """
-    lock_dir = Path(tempfile.gettempdir()) / "cs231n-sandbox-uids"
-    lock_dir.mkdir(mode=0o700, exist_ok=True)
-    pool = launch.UID_POOL
-    offset = (os.getpid() * 7919) % len(pool)
-    for k in range(len(pool)):
-        uid = pool[(offset + k) % len(pool)]
-        f = open(lock_dir / f"{uid}.lock", "a")  # noqa: SIM115 - kept open while the uid is in use
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.close()
-            continue
-        return uid, f
-    raise SandboxUnavailable("no free sandbox uid in launch.UID_POOL")
-
-
-_acquire_uid = acquire_uid   # the former name
 
 
 def _keep(keep) -> Any:
