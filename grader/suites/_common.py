@@ -13,18 +13,22 @@ import numpy as np
 from grader import checks, compat
 from grader.sandbox.proxy import StudentError
 
-PKG = "cs231n"
+PKG = "cs231n"   # the package of a sandbox that does not say (``sb.package``: the assignment's)
 
 
-def target(module: str, name: str) -> str:
+def target(module: str, name: str, package: str = PKG) -> str:
     """``target('layers', 'affine_forward')`` -> ``'cs231n.layers.affine_forward'``."""
-    return f"{PKG}.{module}.{name}"
+    return f"{package}.{module}.{name}"
+
+
+def _package(sb) -> str:
+    return getattr(sb, "package", PKG)
 
 
 def forward(sb, module: str, name: str, *args, **kwargs) -> tuple[Any, Any]:
     """Call a forward function ``(out, cache)``; the cache stays in the sandbox as a Handle."""
     try:
-        result = sb.call(target(module, name), *args, keep=(1,), **kwargs)
+        result = sb.call(target(module, name, _package(sb)), *args, keep=(1,), **kwargs)
     except StudentError as exc:
         # The worker could not keep element 1: the result is not a tuple of at least 2 values.
         if exc.exc_type in ("TypeError", "IndexError") and "keep element" in exc.message \
@@ -37,7 +41,7 @@ def forward(sb, module: str, name: str, *args, **kwargs) -> tuple[Any, Any]:
 
 def call(sb, module: str, name: str, *args, n: int | None = None, **kwargs) -> Any:
     """Call a function; with ``n`` the result must be a tuple of ``n`` values."""
-    result = sb.call(target(module, name), *args, **kwargs)
+    result = sb.call(target(module, name, _package(sb)), *args, **kwargs)
     if n is not None:
         return checks.sequence(result, n, f"{name}(...)")
     return result
@@ -56,7 +60,7 @@ def new_model(sb, cls: str, rng_seed: int, **kwargs):
     if info is not None:
         kwargs = compat.adapt_kwargs(kwargs, info.constructor_params.get(cls.rsplit(".", 1)[-1]))
     sb.seed(rng_seed)
-    return sb.new(f"{PKG}.{cls}", **kwargs)
+    return sb.new(f"{_package(sb)}.{cls}", **kwargs)
 
 
 def set_params(sb, model, params: dict[str, np.ndarray]) -> None:

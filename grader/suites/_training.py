@@ -136,7 +136,7 @@ class TrainingRunner:
     def _run(self) -> None:
         try:
             self.sandbox = self._factory(self._package_dir, self._limits)
-            sb = _WithSubmission(self.sandbox, self._info)
+            sb = _WithSubmission(self.sandbox, self._info, self._refs.assignment.package)
             for name, future in self._futures.items():
                 try:
                     future.set_result(train_in_sandbox(sb, self._refs, name, self._seed, self._limits))
@@ -160,8 +160,8 @@ class TrainingRunner:
 class _WithSubmission:
     """A sandbox seen with the submission's facts (constructor keywords), as the suites' ``sb`` is."""
 
-    def __init__(self, sandbox, info):
-        self._sb, self.submission = sandbox, info
+    def __init__(self, sandbox, info, package: str):
+        self._sb, self.submission, self.package = sandbox, info, package
 
     def __getattr__(self, name):
         return getattr(self._sb, name)

@@ -76,6 +76,7 @@ class GuardedSandbox:
         self._sb = sandbox
         self._plugin = plugin
         self.submission: SubmissionInfo = plugin._submission   # what the helpers of _common may know
+        self.package: str = plugin._assignment.package           # the name the submission's package has
 
     def _timeout(self, requested: float | None) -> float:
         left = self._plugin.time_left()
