@@ -14,7 +14,6 @@ value.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -297,7 +296,3 @@ def dropout_stats(x: np.ndarray, out: np.ndarray, p: float, name: str, *, kept_t
         fail(f"{name}: the fraction of kept units differs from p by {abs(frac - p):.3f} (tolerance {kept_tol}; "
              "p is the probability of keeping a unit)")
     return frac
-
-
-def is_number(x: Any) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
