@@ -1,6 +1,7 @@
 """The grader's command line.
 
     python -m grader list                                                       the assignments found
+    python -m grader caps                                                       the caps on kept text
     python -m grader grade SUBMISSION --assignment A --out results.json [--no-notebooks] [--no-sandbox]
     python -m grader selftest [--assignment A ...] [--folder] [--notebooks] [--no-sandbox]
     python -m grader refresh-references [--assignment A ...] [--check] [--keep-calibration]
@@ -70,6 +71,13 @@ def cmd_list(args) -> int:
     for name in available():
         a = load_assignment(name)
         print(f"{name:<16}{a.title}  ({len(a.questions)} questions, {a.max_score + a.notebook_points:g} points)")
+    return EXIT_OK
+
+
+def cmd_caps(args) -> int:
+    from grader import caps
+
+    print(caps.table())
     return EXIT_OK
 
 
@@ -190,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="the assignments found")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("caps", help="every cap on the text and data kept of a submission, with what it bounds")
+    p.set_defaults(func=cmd_caps)
 
     p = sub.add_parser("grade", help="grade one submission (.zip, .tar or folder)")
     p.add_argument("submission")

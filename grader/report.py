@@ -30,10 +30,9 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from grader import caps
+
 CURVE_KEYS = (("loss_history", "loss"), ("train_acc_history", "train accuracy"), ("val_acc_history", "val accuracy"))
-MAX_CURVES = 12       # training checks plotted (one row of the figure each)
-MAX_POINTS = 5000     # points per curve (longer histories are subsampled)
-MAX_TEXT = 4000       # characters of one test output or message shown
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -161,7 +160,7 @@ def _clean_series(values: Any, limit: int) -> list[float | None]:
 
 
 def training_curve(id: str, title: str, *, loss_history: Any = None, train_acc_history: Any = None,
-                   val_acc_history: Any = None, max_points: int = MAX_POINTS) -> dict[str, Any]:
+                   val_acc_history: Any = None, max_points: int = caps.CURVE_POINTS) -> dict[str, Any]:
     """One ``extra_data.training_curves`` entry from a Solver's histories (as fetched from the sandbox).
 
     Histories are untrusted: anything that is not a sequence of numbers becomes an empty list, values are
@@ -177,7 +176,7 @@ def training_curve(id: str, title: str, *, loss_history: Any = None, train_acc_h
 
 def training_curves(results: dict[str, Any]) -> list[dict[str, Any]]:
     """The training histories in ``extra_data.training_curves`` (a list, or a dict keyed by id), cleaned:
-    ``[{"id", "title", "series": {key: (values, x_step)}}]`` (at most ``MAX_CURVES``)."""
+    ``[{"id", "title", "series": {key: (values, x_step)}}]`` (at most ``caps.CURVES``)."""
     raw = _extra(results).get("training_curves") or []
     if isinstance(raw, dict):
         raw = [dict(v, id=v.get("id", k)) for k, v in raw.items() if isinstance(v, dict)]
@@ -189,16 +188,16 @@ def training_curves(results: dict[str, Any]) -> list[dict[str, Any]]:
         every = int(every) if isinstance(every, int) and 0 < every < 10**9 else 1
         series = {}
         for key, _ in CURVE_KEYS:
-            values = _clean_series(entry.get(key), MAX_POINTS * 20)
+            values = _clean_series(entry.get(key), caps.CURVE_POINTS * 20)
             if not values:
                 continue
-            step = max(1, math.ceil(len(values) / MAX_POINTS))
+            step = max(1, math.ceil(len(values) / caps.CURVE_POINTS))
             values = [float("nan") if v is None else v for v in values[::step]]
             series[key] = values, step * (every if key == "loss_history" else 1)
         if series:
             curves.append({"id": str(entry.get("id", "")), "title": str(entry.get("title") or entry.get("id", "")),
                            "series": series})
-    return curves[:MAX_CURVES]
+    return curves[:caps.CURVES]
 
 
 def plot_training_curves(results: dict[str, Any]) -> bytes | None:
@@ -243,7 +242,7 @@ def plot_training_curves(results: dict[str, Any]) -> bytes | None:
 
 def _clip(text: Any) -> str:
     text = str(text or "")
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + f"\n... [{len(text) - MAX_TEXT} more characters]"
+    return text if len(text) <= caps.REPORT_TEXT else text[:caps.REPORT_TEXT] + f"\n... [{len(text) - caps.REPORT_TEXT} more characters]"
 
 
 def _fence(text: str) -> str:

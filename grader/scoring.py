@@ -18,17 +18,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from grader import caps
 from grader.text import clean, clean_tree
 
-# Caps on text in results.json (feedback is built from student-derived text; see grader.text).
-MAX_TEST_OUTPUT = 8000       # characters of one test's output
-MAX_PROBLEM = 2000           # characters of one line of the top-level output
-MAX_TOP_OUTPUT = 30000       # characters of the top-level output
-MAX_META_STR = 1000          # characters of one str in extra_data.submission / sandbox
-MAX_CURVES = 12              # entries of extra_data.training_curves (as grader.report plots)
-MAX_CURVE_KEYS = 16          # keys of one training curve entry
-MAX_CURVE_POINTS = 5000      # values of one history in a training curve (grader.report subsamples to fewer)
-MAX_CURVE_TEXT = 200         # characters of a curve's id or title
 
 Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
@@ -62,21 +54,21 @@ def _curve_value(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return value if math.isfinite(value) else None
     if isinstance(value, str):
-        return clean(value, MAX_CURVE_TEXT)
+        return clean(value, caps.CURVE_TEXT)
     if isinstance(value, (list, tuple)):
         return [float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
-                for v in value[:MAX_CURVE_POINTS]]
+                for v in value[:caps.CURVE_POINTS]]
     return None
 
 
 def cap_training_curves(curves: Any) -> list[dict[str, Any]]:
-    """``extra_data.training_curves`` within bounds: at most ``MAX_CURVES`` dict entries of at most
-    ``MAX_CURVE_KEYS`` keys; ids and titles cleaned to ``MAX_CURVE_TEXT`` characters, histories to
-    ``MAX_CURVE_POINTS`` finite numbers (others None). The histories come from the student's Solver."""
+    """``extra_data.training_curves`` within bounds: at most ``caps.CURVES`` dict entries of at most
+    ``caps.CURVE_KEYS`` keys; ids and titles cleaned to ``caps.CURVE_TEXT`` characters, histories to
+    ``caps.CURVE_POINTS`` finite numbers (others None). The histories come from the student's Solver."""
     if not isinstance(curves, (list, tuple)):
         return []
-    entries = [e for e in curves[:MAX_CURVES] if isinstance(e, dict)]
-    return [{clean(k, MAX_CURVE_TEXT): _curve_value(v) for k, v in itertools.islice(e.items(), MAX_CURVE_KEYS)
+    entries = [e for e in curves[:caps.CURVES] if isinstance(e, dict)]
+    return [{clean(k, caps.CURVE_TEXT): _curve_value(v) for k, v in itertools.islice(e.items(), caps.CURVE_KEYS)
              if isinstance(k, str)} for e in entries]
 
 
@@ -143,11 +135,11 @@ def _question_tests(q, outcomes, not_run_reason: str, errors: list) -> tuple[lis
     for i, (name, points) in enumerate(q.tests.items(), start=1):
         o = outcomes.get((q.module, name))
         passed = bool(o is not None and o.passed)
-        output = clean((o.output if o is not None else not_run_reason) if not passed else "", MAX_TEST_OUTPUT)
+        output = clean((o.output if o is not None else not_run_reason) if not passed else "", caps.TEST_OUTPUT)
         score = float(points) if passed else 0.0
         q_score += score
         if o is not None and getattr(o, "grader_error", None):
-            errors.append({"test": f"{q.id} {name}", "error": clean(o.grader_error, MAX_TEST_OUTPUT)})
+            errors.append({"test": f"{q.id} {name}", "error": clean(o.grader_error, caps.TEST_OUTPUT)})
         tests.append(TestResult(
             name=f"{q.id} {q.title}: {name}", number=f"{q.number}.{i}", score=_r(score), max_score=_r(points),
             status="passed" if passed else "failed", output=output,
@@ -164,12 +156,12 @@ def _notebook_tests(grades, number: int, errors: list) -> tuple[list[TestResult]
     qid, title = NOTEBOOK_QUESTION
     for r in grades.results:
         if r.grader_problem:
-            errors.append({"test": f"{qid} {r.name}", "error": clean(r.message, MAX_TEST_OUTPUT)})
+            errors.append({"test": f"{qid} {r.name}", "error": clean(r.message, caps.TEST_OUTPUT)})
     tests, score, max_score = [], 0.0, 0.0
     for i, t in enumerate(grades.tests, start=1):
         tests.append(TestResult(
             name=f"{qid} {title}: {t['name']}", number=f"{number}.{i}", score=t["score"], max_score=t["max_score"],
-            status=t["status"], output="" if t["status"] == "passed" else clean(t["output"], MAX_TEST_OUTPUT),
+            status=t["status"], output="" if t["status"] == "passed" else clean(t["output"], caps.TEST_OUTPUT),
             extra_data={"question": qid, "test": t["name"], "notebook": t["notebook"]}))
         score += t["score"]
         max_score += t["max_score"]
@@ -207,21 +199,21 @@ def build_results(assignment, outcomes: dict[tuple[str, str], Any], *, problems:
     lines = []
     if problems:
         lines.append("Problems with the submission:")
-        lines += [f"- {clean(p, MAX_PROBLEM)}" for p in problems]
+        lines += [f"- {clean(p, caps.PROBLEM)}" for p in problems]
     if notes:
         lines.append("Notes:")
-        lines += [f"- {clean(n, MAX_PROBLEM)}" for n in notes]
+        lines += [f"- {clean(n, caps.PROBLEM)}" for n in notes]
     if not sandbox_info.get("sandboxed", False):
         lines.append("WARNING: this submission was graded WITHOUT a sandbox (--no-sandbox).")
     lines.append(f"Score: {_r(total):g} / {_r(max_total):g}")
     for q in questions:
         lines.append(f"  {q.id} {q.title}: {q.score:g} / {q.max_score:g}")
     table = lines[-(len(questions) + 1):]           # the score lines always fit
-    head = clean("\n".join(lines[:-(len(questions) + 1)]), MAX_TOP_OUTPUT - len("\n".join(table)) - 1)
+    head = clean("\n".join(lines[:-(len(questions) + 1)]), caps.TOP_OUTPUT - len("\n".join(table)) - 1)
     output = "\n".join(([head] if head else []) + table)
     extra = ExtraData(assignment=assignment.name, max_score=_r(max_total), questions=questions,
-                      sandbox=clean_tree(json.loads(json.dumps(clean_tree(sandbox_info, MAX_META_STR), default=str)),
-                                         MAX_META_STR),
-                      submission=clean_tree(submission, MAX_META_STR), grader_errors=errors, timing=timing or {},
+                      sandbox=clean_tree(json.loads(json.dumps(clean_tree(sandbox_info, caps.META_STR), default=str)),
+                                         caps.META_STR),
+                      submission=clean_tree(submission, caps.META_STR), grader_errors=errors, timing=timing or {},
                       training_curves=training_curves or [], notebooks_run=notebooks is not None, **notebook_extra)
     return Results(score=_r(total), execution_time=_r(execution_time), output=output, tests=tests, extra_data=extra)

@@ -38,6 +38,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from .. import caps
 from ..text import clean
 from . import launch
 from .errors import (RequestError, SandboxCrash, SandboxError, SandboxUnavailable, StaleHandle, StudentError,
@@ -50,12 +51,8 @@ __all__ = ["Sandbox", "Limits", "Handle", "SandboxError", "StudentError", "Stude
            "StaleHandle", "RequestError", "SandboxUnavailable", "CodecError"]
 
 PIPE_SIZE = 1 << 20  # bytes buffered in each pipe (the Linux maximum for unprivileged users by default)
-# Caps on the text of an error response, applied here: the worker applies the same caps, but the student's
-# code runs in the worker's process and can answer the trusted side with frames of its own.
-MAX_ERROR_TYPE = 200
-MAX_ERROR_MESSAGE = 4000
-MAX_ERROR_TRACEBACK = 16000
-MAX_OUTPUT_CHARS = 64 * 1024
+# The caps on the text of an error response (grader.caps) are applied here: the worker applies the same
+# caps, but the student's code runs in the worker's process and can answer with frames of its own.
 PIPELINE_DEPTH = 8           # requests sent ahead at most (their answers, output included, fit in the pipe)
 TRUSTED_HIDS = 1 << 40       # handle ids this side chooses for pipelined requests (see worker.py "as")
 DEFERRABLE = ("new", "put", "setattr", "setitem")
@@ -402,7 +399,7 @@ class Sandbox:
             detail = self._kill()
             raise SandboxCrash(f"the worker sent a malformed response{detail}")
         out = resp.get("out", "")
-        self.last_output = clean(out[-MAX_OUTPUT_CHARS:]) if type(out) is str else ""
+        self.last_output = clean(out[-caps.CALL_OUTPUT:]) if type(out) is str else ""
         if "value" in resp:
             return resp["value"]
         err = resp["error"]
@@ -410,10 +407,10 @@ class Sandbox:
             detail = self._kill()
             raise SandboxCrash(f"the worker sent a malformed error{detail}")
         # Everything in an error response is text the student may have chosen: capped and cleaned here.
-        exc_type = clean(err["type"], MAX_ERROR_TYPE)
-        message = clean(err["message"], MAX_ERROR_MESSAGE)
+        exc_type = clean(err["type"], caps.ERROR_TYPE)
+        message = clean(err["message"], caps.ERROR_MESSAGE)
         tb = err["traceback"]
-        tb = clean(tb if len(tb) <= MAX_ERROR_TRACEBACK else tb[-MAX_ERROR_TRACEBACK:])
+        tb = clean(tb if len(tb) <= caps.ERROR_TRACEBACK else tb[-caps.ERROR_TRACEBACK:])
         kind = err.get("kind")
         if kind == "student":
             raise StudentError(exc_type, message, tb, self.last_output)
@@ -517,7 +514,7 @@ class Sandbox:
 
 def _join_output(parts: list[str]) -> str:
     text = "".join(p for p in parts if p)
-    return text[-MAX_OUTPUT_CHARS:]
+    return text[-caps.CALL_OUTPUT:]
 
 
 def _keep(keep) -> Any:

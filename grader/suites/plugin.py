@@ -25,14 +25,11 @@ from pathlib import Path
 
 import pytest
 
+from grader import caps
 from grader.checks import CheckFailure
 from grader.sandbox.proxy import SandboxCrash, SandboxError, StaleHandle, StudentError, StudentTimeout
 from grader.text import clean
 
-MAX_MESSAGE = 600
-MAX_TRACEBACK = 3000
-MAX_TYPE = 100
-MAX_FEEDBACK = 5000      # any one test's feedback text
 
 
 class OutOfTime(Exception):
@@ -123,38 +120,38 @@ def _clip(text: str, n: int) -> str:
 def feedback(exc: BaseException, limits) -> tuple[str, str | None]:
     """``(student-facing text, grader error or None)`` for an exception that ended a test.
 
-    The text is cleaned and clipped to ``MAX_FEEDBACK`` characters. Whatever the sandbox worker reports
+    The text is cleaned and clipped to ``caps.FEEDBACK`` characters. Whatever the sandbox worker reports
     is the student's (the worker runs the student's code and can answer with frames of its own): only an
     exception of the trusted side itself is a grader error."""
     text, error = _feedback(exc, limits)
-    return _clip(text, MAX_FEEDBACK), error
+    return _clip(text, caps.FEEDBACK), error
 
 
 def _feedback(exc: BaseException, limits) -> tuple[str, str | None]:
     if isinstance(exc, CheckFailure):
         return str(exc), None
     if isinstance(exc, StudentError):
-        text = f"Your code raised {_clip(exc.exc_type, MAX_TYPE)}: {_clip(exc.message, MAX_MESSAGE)}"
+        text = f"Your code raised {_clip(exc.exc_type, caps.FEEDBACK_TYPE)}: {_clip(exc.message, caps.FEEDBACK_MESSAGE)}"
         tb = (exc.traceback or "").strip()
         if tb.startswith("Traceback"):
-            text += "\n" + _clip(tb[-MAX_TRACEBACK:], MAX_TRACEBACK)
+            text += "\n" + _clip(tb[-caps.FEEDBACK_TRACEBACK:], caps.FEEDBACK_TRACEBACK)
         return text, None
     if isinstance(exc, StudentTimeout):
         return ("Your code did not finish in time and was stopped "
-                f"({_clip(str(exc), MAX_MESSAGE)}). Look for an infinite loop or very slow code."), None
+                f"({_clip(str(exc), caps.FEEDBACK_MESSAGE)}). Look for an infinite loop or very slow code."), None
     if isinstance(exc, (SandboxCrash, StaleHandle)):
         return ("The process running your code died during this test (for example os._exit, a crash in "
-                f"native code, or running out of memory): {_clip(str(exc), MAX_MESSAGE)}"), None
+                f"native code, or running out of memory): {_clip(str(exc), caps.FEEDBACK_MESSAGE)}"), None
     if isinstance(exc, SandboxError):   # RequestError and any other kind the worker may claim
         return ("The process running your code answered with an error instead of a result "
-                f"({_clip(str(exc), MAX_MESSAGE)})."), None
+                f"({_clip(str(exc), caps.FEEDBACK_MESSAGE)})."), None
     if isinstance(exc, OutOfTime):
         return (f"Not graded: the time limit for all code questions together ({limits.total_time:g} s) was "
                 "used up before this test ran (earlier tests timed out or ran very slowly)."), None
     if isinstance(exc, NotGraded):
         return str(exc), None
     if isinstance(exc, AssertionError):
-        return f"Check failed: {_clip(str(exc), MAX_MESSAGE)}", None
+        return f"Check failed: {_clip(str(exc), caps.FEEDBACK_MESSAGE)}", None
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return ("The grader could not check this test (internal grader error); it scores zero and the course "
             "staff has been notified."), _clip(detail, 8000)

@@ -147,7 +147,7 @@ def test_grader_errors_are_reported_separately(assignment):
 def test_training_curves_set_after_build_results_are_capped(assignment, tmp_path):
     """``extra_data.training_curves`` is set after build_results (the Solver's histories, from the student's
     code): assigning it cleans and caps it, so results.json stays small and valid."""
-    from grader import scoring
+    from grader import caps, scoring
 
     r = _build(assignment, _outcomes(assignment))
     curve = {"id": "fc\udcff" + "i" * 10_000, "title": "t" * 10_000, "loss_history": [2.5, float("nan"), True, "x",
@@ -155,11 +155,11 @@ def test_training_curves_set_after_build_results_are_capped(assignment, tmp_path
              **{f"k{i}": i for i in range(100)}}
     r.extra_data.training_curves = [curve] * 1000 + ["not a dict"]
     curves = r.extra_data.training_curves
-    assert len(curves) == scoring.MAX_CURVES
+    assert len(curves) == caps.CURVES
     c = curves[0]
-    assert len(c) <= scoring.MAX_CURVE_KEYS and 7 not in c
-    assert c["id"].startswith("fc?i") and len(c["id"]) <= scoring.MAX_CURVE_TEXT and len(c["title"]) <= 200
-    assert c["loss_history"][:5] == [2.5, None, None, None, 0.0] and len(c["loss_history"]) == scoring.MAX_CURVE_POINTS
+    assert len(c) <= caps.CURVE_KEYS and 7 not in c
+    assert c["id"].startswith("fc?i") and len(c["id"]) <= caps.CURVE_TEXT and len(c["title"]) <= 200
+    assert c["loss_history"][:5] == [2.5, None, None, None, 0.0] and len(c["loss_history"]) == caps.CURVE_POINTS
     assert c["val_acc_history"] == [0.1, None] and c["loss_every"] == 3 and c["junk"] is None
     r.extra_data.notebooks_run = True                       # other keys may still be added freely
     r.write(tmp_path / "results.json")
