@@ -23,14 +23,14 @@ from grader.assignments import load_assignment
 from support.paths import ROOT  # noqa: E402
 
 pytestmark = [
-    pytest.mark.skipif(not (ROOT / "starter" / "cs231n" / "layers.py").exists(), reason="starter not generated"),
+    pytest.mark.slow,
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap (bwrap) is not installed"),
 ]
 
 
 @pytest.fixture(scope="module")
 def zips(tmp_path_factory) -> dict[str, Path]:
-    return authoring.build_zips(tmp_path_factory.mktemp("zips"))
+    return authoring.build_assignment_zips(tmp_path_factory.mktemp("zips"), load_assignment("assignment2"))
 
 
 def code_only_copy(src_zip: Path, dest: Path) -> Path:
@@ -62,9 +62,9 @@ def test_batch_grades_skips_and_forces(tmp_path, zips):
     subs.mkdir()
     code_only_copy(zips["solutions"], subs / "alice.zip")
     code_only_copy(zips["starter"], subs / "bob.zip")
-    shutil.copytree(ROOT / "solutions" / "cs231n", subs / "carol" / "cs231n",
+    shutil.copytree(ROOT / "solutions" / "assignment2" / "cs231n", subs / "carol" / "cs231n",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "solutions" / "best_model.npz", subs / "carol")
+    shutil.copy(ROOT / "solutions" / "assignment2" / "best_model.npz", subs / "carol")
     (subs / "dave.zip").write_bytes(b"this is not a zip archive")
     (subs / "notes.txt").write_text("not a submission")
     out = tmp_path / "out"

@@ -4,7 +4,7 @@ Most tests write a tiny notebook and run it with ``grader.notebooks.run_notebook
 written by the test (a ``cs231n`` folder with one module), so they do not depend on the assignment's code.
 A kernel start costs about one second. The last tests read the grade of the assignment's own notebooks
 (solutions and starter, ``python -m grader grade``), run once per session by the ``graded_notebooks`` fixture
-(tests/notebook_run.py), which tests/test_notebooks.py shares.
+(tests/support/notebook_run.py), which test_notebooks.py shares.
 """
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader import notebooks
 from grader.notebooks import extract_inline_answers, run_notebook
-from grader.references import TRAINING_CHECKS
+from grader.assignments.assignment2.training import TRAINING_CHECKS
 from grader.sandbox import launch
 
-from support.paths import SOLUTIONS as ROOT_SOLUTIONS  # noqa: E402
+from support.paths import ROOT, STARTER, SOLUTIONS as ROOT_SOLUTIONS  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap (bwrap) is not installed")
 
@@ -162,7 +162,7 @@ def test_flood_of_output_is_capped(tmp_path, package):
 
 
 def test_writing_too_much_stops_the_kernel(tmp_path, package, monkeypatch):
-    monkeypatch.setattr(notebooks, "MAX_WORK_BYTES", 8 * 2**20)
+    monkeypatch.setattr(notebooks.run, "MAX_WORK_BYTES", 8 * 2**20)
     result = run(tmp_path, package, "x = 1",
                  "import time\nfor i in range(400):\n    open(f'junk{i}', 'wb').write(bytes(1 << 20))\n"
                  "    time.sleep(0.02)")
@@ -219,7 +219,7 @@ def test_shell_escapes_stay_in_the_sandbox_and_are_recorded(tmp_path, package):
     try:
         result = run(
             tmp_path, package,
-            f"!id -u; touch {marker}; ls -A {ROOT_SOLUTIONS.parent}; ls /root",
+            f"!id -u; touch {marker}; ls -A {ROOT}; ls /root",
             "%%bash\n"
             f"echo bash-ran; touch /sandbox/submission/cs231n/evil.py 2>&1 | tail -1\n"
             f"python3 -c \"import socket; socket.create_connection(('127.0.0.1', {listener.port}), 1)\" 2>&1 | tail -1",
@@ -235,7 +235,7 @@ def test_shell_escapes_stay_in_the_sandbox_and_are_recorded(tmp_path, package):
     assert "cannot access '/root'" in texts[0]
     assert "bash-ran" in texts[1] and "Read-only file system" in texts[1]
     assert "Connection refused" in texts[1] or "unreachable" in texts[1]
-    assert "['data', 'shims', 'submission', 'work']" in texts[2]
+    assert "['data', 'harness', 'submission', 'work']" in texts[2]
     assert "sandbox" in texts[3]
     assert not os.path.exists(marker), "a shell escape wrote to the host"
     assert not (package / "evil.py").exists()
@@ -327,13 +327,13 @@ def test_notebook_points_count_even_when_the_upload_cannot_be_unpacked(tmp_path)
     assignment = load_assignment("assignment2")
     upload = tmp_path / "submission.zip"
     upload.write_text("not a zip archive")
-    results = grade(upload)
+    results = grade(upload, "assignment2")
     nb = results.extra_data.questions[-1]
     assert (nb.id, nb.score, nb.max_score) == ("NB", 0, assignment.notebook_points)
     assert results.extra_data.max_score == assignment.max_score + assignment.notebook_points
     nb_tests = [t for t in results.tests if t.extra_data["question"] == "NB"]
     assert len(nb_tests) == 4 and all("could not be unpacked" in t.output for t in nb_tests)
-    code_only = grade(upload, notebooks=False)
+    code_only = grade(upload, "assignment2", notebooks=False)
     assert [q.id for q in code_only.extra_data.questions][-1] == "Q8"
     assert code_only.extra_data.max_score == assignment.max_score and code_only.extra_data.notebooks_run is False
     assert f"The notebooks were not run (code questions only): the maximum score leaves out their " \
@@ -396,10 +396,10 @@ def test_results_stay_writable_with_lone_surrogates_in_a_notebook(tmp_path, pack
     from grader.pipeline import grade
 
     sub = tmp_path / "sub"
-    shutil.copytree(ROOT_SOLUTIONS.parent / "starter" / "cs231n", sub / "cs231n")
+    shutil.copytree(STARTER / "cs231n", sub / "cs231n")
     path = write_nb(sub / "Dropout.ipynb", "md:## Inline Question 1\nWhy?", "md:**Your Answer:** x", "print(1)")
     path.write_text(path.read_text().replace("Answer:** x", "Answer:** \\udcff"))
-    results = grade(sub, artifacts_dir=tmp_path / "out" / "results_notebooks")
+    results = grade(sub, "assignment2", artifacts_dir=tmp_path / "out" / "results_notebooks")
     results.write(tmp_path / "out" / "results.json")
     data = json.loads((tmp_path / "out" / "results.json").read_text())
     dropout = next(nb for nb in data["extra_data"]["notebooks"] if nb["name"] == "Dropout.ipynb")
@@ -411,7 +411,7 @@ def test_results_stay_writable_with_lone_surrogates_in_a_notebook(tmp_path, pack
 
 # ------------------------------------------------------------------------------------------------------------
 # The assignment's own notebooks, graded by `python -m grader grade` (the session fixture graded_notebooks of
-# tests/notebook_run.py: the notebooks run once for the whole suite; test_notebooks.py reads the same run)
+# tests/support/notebook_run.py: the notebooks run once for the whole suite; test_notebooks.py reads the same run)
 # ------------------------------------------------------------------------------------------------------------
 
 def test_solutions_earn_the_notebook_points(graded_notebooks):

@@ -19,16 +19,19 @@ from pathlib import Path
 
 import pytest
 
-from grader import compat, references
+from grader import compat
+from grader.assignments import load_assignment
+from grader.assignments.assignment2 import probes
 
 from support.paths import ROOT  # noqa: E402
 FIXTURES = ROOT / "tests" / "fixtures" / "real_submissions"
-SOLUTION_PKG = ROOT / "solutions" / "cs231n"
-BEST_MODEL = ROOT / "solutions" / "best_model.npz"
+A2 = load_assignment("assignment2")
+SOLUTION_PKG = A2.solution_package
+BEST_MODEL = A2.solutions_dir / "best_model.npz"
 SHAPES = {s["name"]: s for s in tomllib.loads((FIXTURES / "shapes.toml").read_text())["shape"]}
 
 pytestmark = [
-    pytest.mark.skipif(not (ROOT / "starter" / "cs231n" / "layers.py").exists(), reason="starter not generated"),
+    pytest.mark.slow,
     pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap (bwrap) is not installed"),
 ]
 
@@ -95,7 +98,7 @@ def test_real_submission_shape(name, tmp_path):
     assert extra["notebooks_run"] is False and "NB" not in [q["id"] for q in extra["questions"]]
     assert "The notebooks were not run (code questions only)" in results["output"]
     curves = {c["id"]: c for c in extra["training_curves"]}
-    assert set(curves) == set(references.TRAINING_CHECKS), curves.keys()
+    assert set(curves) == set(A2.training_checks), curves.keys()
     assert all(len(c["loss_history"]) > 10 and c["val_acc_history"] for c in curves.values())
 
 
@@ -125,14 +128,14 @@ def test_fc_net_keyword_adaptation():
     assert compat.adapt_kwargs({"normalization": "layernorm"}, old) == {"normalization": "layernorm"}
     assert compat.init_parameters("class FullyConnectedNet:\n    def __init__(self, **kw): pass") is None
     assert compat.init_parameters("def broken(:") is None
-    found = compat.constructor_parameters(SOLUTION_PKG)
+    found = compat.constructor_parameters(SOLUTION_PKG, A2.model_classes)
     assert found["FullyConnectedNet"] == ours and found["TwoLayerNet"][:3] == ["input_dim", "hidden_dim", "num_classes"]
     assert found["ThreeLayerConvNet"][0] == "input_dim"
 
 
 def test_dropout_convention_is_measured_in_the_sandbox(tmp_path):
     """dropout_forward with p = 0.3 zeroes ~70% (keep convention) or ~30% (2016/17 drop convention)."""
-    from grader.assemble import assemble_package, default_graded
+    from grader.assemble import assemble_package
     from grader.sandbox.proxy import Sandbox
 
     shape = SHAPES["drop_probability_2017"]
@@ -140,15 +143,15 @@ def test_dropout_convention_is_measured_in_the_sandbox(tmp_path):
     with zipfile.ZipFile(build_submission(shape, tmp_path)) as zf:
         zf.extractall(root)
     for which, pkg in (("keep", SOLUTION_PKG), ("drop", root / "assignment2" / "cs231n")):
-        assembled = assemble_package(pkg, ROOT / "starter" / "cs231n", default_graded(), tmp_path / which / "cs231n")
+        assembled = assemble_package(pkg, A2.provided_package, A2.graded_files, tmp_path / which / "cs231n")
         with Sandbox(assembled.package) as sb:
-            found = compat.detect_dropout_semantics(sb)
+            found = probes.detect_dropout_semantics(sb)
         assert found["semantics"] == which, found
         assert abs(found["fraction_zeroed"] - (0.7 if which == "keep" else 0.3)) < 0.03
-    note = compat.dropout_note(found, "keep")
+    note = probes.dropout_note(found, "keep")
     assert "DROPPING" in note and "KEEPING" in note and f"zeroed {100 * found['fraction_zeroed']:.0f}%" in note
-    assert compat.dropout_note({"semantics": "keep", "fraction_zeroed": 0.7}, "keep") is None
-    assert compat.dropout_note({"semantics": "unknown", "fraction_zeroed": None}, "keep") is None
+    assert probes.dropout_note({"semantics": "keep", "fraction_zeroed": 0.7}, "keep") is None
+    assert probes.dropout_note({"semantics": "unknown", "fraction_zeroed": None}, "keep") is None
 
 
 def test_keep_ratio_submission_through_adapted_keywords(tmp_path):
@@ -156,7 +159,7 @@ def test_keep_ratio_submission_through_adapted_keywords(tmp_path):
     by compat: same loss as the solutions' FullyConnectedNet(dropout=...), in the sandbox."""
     import numpy as np
 
-    from grader.assemble import assemble_package, default_graded
+    from grader.assemble import assemble_package
     from grader.sandbox.proxy import Sandbox
 
     root = tmp_path / "sub"
@@ -166,8 +169,8 @@ def test_keep_ratio_submission_through_adapted_keywords(tmp_path):
     X, y = rng.standard_normal((4, 15)), rng.integers(10, size=4)
     losses = {}
     for which, pkg in (("solutions", SOLUTION_PKG), ("2021", root / "assignment2" / "cs231n")):
-        assembled = assemble_package(pkg, ROOT / "starter" / "cs231n", default_graded(), tmp_path / which / "cs231n")
-        params = compat.constructor_parameters(assembled.package)["FullyConnectedNet"]
+        assembled = assemble_package(pkg, A2.provided_package, A2.graded_files, tmp_path / which / "cs231n")
+        params = compat.constructor_parameters(assembled.package, A2.model_classes)["FullyConnectedNet"]
         kwargs = compat.adapt_kwargs({"dropout": 0.6, "normalization": None, "seed": 123, "dtype": "float64",
                                       "input_dim": 15, "num_classes": 10}, params)
         assert ("dropout_keep_ratio" in kwargs) == (which == "2021")

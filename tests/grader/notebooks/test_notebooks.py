@@ -20,7 +20,7 @@ import pytest
 from grader.pkgload import load_package
 
 from support.paths import ROOT  # noqa: E402
-SOLUTIONS = ROOT / "solutions"
+SOLUTIONS = ROOT / "solutions" / "assignment2"
 NOTEBOOKS = ["FullyConnectedNets", "BatchNormalization", "Dropout", "ConvolutionalNetworks"]
 TOTAL_BUDGET_SECONDS = 360          # all four notebooks, one core
 
