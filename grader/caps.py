@@ -51,6 +51,27 @@ ERROR_MESSAGE = Cap("ERROR_MESSAGE", 4000, "characters of an exception message t
 ERROR_TRACEBACK = Cap("ERROR_TRACEBACK", 16000, "characters of a traceback the worker reports")
 CALL_OUTPUT = Cap("CALL_OUTPUT", 64 * 1024, "characters of what one call printed (the tail)")
 
+# ---- the notebooks' part of extra_data (grader.notebooks.extra): the student's text ------------------------
+NB_EXTRA_TEXT = Cap("NB_EXTRA_TEXT", 20_000, "characters of one string (an inline answer, an error message)")
+NB_SHORT_TEXT = Cap("NB_SHORT_TEXT", 1_000, "characters of a notebook's name, a heading or a file path")
+NB_QUESTION_TEXT = Cap("NB_QUESTION_TEXT", 2_000, "characters of the question of an inline answer")
+NB_INLINE_ANSWERS = Cap("NB_INLINE_ANSWERS", 30, "inline answers kept per notebook")
+NB_INLINE_TOTAL = Cap("NB_INLINE_TOTAL", 100_000, "characters of all kept answers of one notebook together")
+NB_INLINE_ALL = Cap("NB_INLINE_ALL", 200, "inline answers kept in all")
+NB_SHELL_ESCAPES = Cap("NB_SHELL_ESCAPES", 50, "shell escapes listed per notebook")
+NB_EXTRA_ITEMS = Cap("NB_EXTRA_ITEMS", 100, "entries of any other list or dict (notebooks, notebook_files)")
+
+# ---- a notebook while it runs and its executed copy (grader.notebooks) -----------------------------------
+NB_FILE_BYTES = Cap("NB_FILE_BYTES", 50 * 2**20, "bytes of a submitted .ipynb (a bigger one is 'invalid')")
+NB_LIVE_OUTPUT_BYTES = Cap("NB_LIVE_OUTPUT_BYTES", 4 * 2**20, "bytes of outputs kept per cell while it runs")
+NB_MESSAGE_BYTES = Cap("NB_MESSAGE_BYTES", 64 * 2**20, "bytes of one kernel message (bigger: the connection closes)")
+NB_WORK_BYTES = Cap("NB_WORK_BYTES", 512 * 2**20, "bytes a kernel may write to its working folder in all")
+NB_WORK_FILES = Cap("NB_WORK_FILES", 10_000, "files and folders a kernel may create in its working folder")
+NB_ARTIFACT_TEXT = Cap("NB_ARTIFACT_TEXT", 10_000, "characters per text output kept in the executed notebook")
+NB_ARTIFACT_IMAGE = Cap("NB_ARTIFACT_IMAGE", 256 * 1024, "base64 characters of one image kept in it")
+NB_ARTIFACT_IMAGES = Cap("NB_ARTIFACT_IMAGES", 40, "images kept per executed notebook")
+NB_TRACEBACK_LINES = Cap("NB_TRACEBACK_LINES", 60, "lines of an error traceback kept in it")
+
 # ---- the report (grader.report) ---------------------------------------------------------------------------
 REPORT_TEXT = Cap("REPORT_TEXT", 4000, "characters of one test output or message shown in the report")
 

@@ -12,15 +12,14 @@ The package, in the order a grade goes through it:
     outputs.py  the student's part of a traceback; the executed notebook, outputs capped, as an artifact
     grade.py    the manifest's notebooks: ``grade_notebooks`` / ``not_run`` -> ``NotebookGrades`` (a test
                 per notebook with points, the reports for extra_data), ``artifacts_dir``
-    extra.py    ``NOTEBOOK_QUESTION`` and the caps of the notebooks' part of extra_data (``capped_extra_data``)
+    extra.py    ``NOTEBOOK_QUESTION`` and the notebooks' part of extra_data, capped (``capped_extra_data``;
+                the caps are ``grader.caps``' ``NB_*``)
 
 ``grader.pipeline`` calls ``grade_notebooks`` (or ``not_run``); ``grader.scoring.build_results`` makes the
 tests of the ``NotebookGrades`` its question ``NB`` and adds ``capped_extra_data`` to ``extra_data``.
 """
 from grader.notebooks.caches import matplotlib_cache, public_data_dir
-from grader.notebooks.extra import (MAX_EXTRA_ITEMS, MAX_EXTRA_TEXT, MAX_INLINE_ALL, MAX_INLINE_ANSWERS,
-                                    MAX_INLINE_TOTAL, MAX_QUESTION_TEXT, MAX_SHELL_ESCAPES, MAX_SHORT_TEXT,
-                                    NOTEBOOK_QUESTION, capped_extra_data)
+from grader.notebooks.extra import NOTEBOOK_QUESTION, capped_extra_data
 from grader.notebooks.grade import (NotebookGrades, NotebookSpec, artifacts_dir, grade_notebooks, not_run,
                                     notebook_specs)
 from grader.notebooks.grade import _grades  # noqa: F401 - private, but the tests build grades with it
@@ -30,8 +29,7 @@ from grader.notebooks.result import STATUSES, NotebookInfraError, NotebookResult
 from grader.notebooks.run import run_notebook
 
 __all__ = [
-    "MAX_EXTRA_ITEMS", "MAX_EXTRA_TEXT", "MAX_INLINE_ALL", "MAX_INLINE_ANSWERS", "MAX_INLINE_TOTAL",
-    "MAX_QUESTION_TEXT", "MAX_SHELL_ESCAPES", "MAX_SHORT_TEXT", "NOTEBOOK_QUESTION", "SANDBOX_SHIMS", "STATUSES",
+    "NOTEBOOK_QUESTION", "SANDBOX_SHIMS", "STATUSES",
     "InvalidNotebook", "NotebookGrades", "NotebookInfraError", "NotebookResult", "NotebookSpec", "artifacts_dir",
     "capped_extra_data", "extract_inline_answers", "grade_notebooks", "heading_above", "load_notebook",
     "matplotlib_cache", "not_run", "notebook_specs", "public_data_dir", "run_notebook",

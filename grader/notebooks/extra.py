@@ -5,42 +5,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from grader import caps
 from grader.text import TRUNCATED, clean, clean_tree
 
 NOTEBOOK_QUESTION = ("NB", "Notebooks run to the end")
 
-MAX_EXTRA_TEXT = 20_000      # characters of one string (an inline answer, an error message) in extra_data
-MAX_SHORT_TEXT = 1_000       # characters of a name, a heading or a file path
-MAX_QUESTION_TEXT = 2_000    # characters of the question of an inline answer
-MAX_INLINE_ANSWERS = 30      # inline answers kept per notebook (the assignment's ask three or four each)
-MAX_INLINE_TOTAL = 100_000   # characters of all kept answers of one notebook together
-MAX_INLINE_ALL = 200         # inline answers kept in all
-MAX_SHELL_ESCAPES = 50       # shell escapes listed per notebook
-MAX_EXTRA_ITEMS = 100        # entries of any other list or dict (notebooks, notebook_files)
-_LONG_KEYS = {"message"}     # keys of a notebook entry whose text may be MAX_EXTRA_TEXT long
+_LONG_KEYS = {"message"}     # keys of a notebook entry whose text may be NB_EXTRA_TEXT long
 
 
 def _cap_answers(answers: Any) -> list[dict[str, Any]]:
-    """The inline answers cleaned and capped, in order: the first ``MAX_INLINE_ANSWERS`` of each notebook
-    (so one notebook cannot crowd out the others; ``MAX_INLINE_ALL`` in all), the question cut to
-    ``MAX_QUESTION_TEXT`` characters, each answer to ``MAX_EXTRA_TEXT`` and the answers of one notebook
-    together to about ``MAX_INLINE_TOTAL`` (an answer past that budget keeps only the truncation mark)."""
+    """The inline answers cleaned and capped, in order: the first ``NB_INLINE_ANSWERS`` of each notebook (so
+    one notebook cannot crowd out the others; ``NB_INLINE_ALL`` in all), the question cut to
+    ``NB_QUESTION_TEXT`` characters, each answer to ``NB_EXTRA_TEXT`` and the answers of one notebook
+    together to about ``NB_INLINE_TOTAL`` (an answer past that budget keeps only the truncation mark)."""
     kept: list[dict[str, Any]] = []
     count: dict[str, int] = {}
     budget: dict[str, int] = {}
     for a in answers if isinstance(answers, list) else []:
         if not isinstance(a, dict):
             continue
-        notebook = clean(a.get("notebook"), MAX_SHORT_TEXT)
-        if count.get(notebook, 0) >= MAX_INLINE_ANSWERS:
+        notebook = clean(a.get("notebook"), caps.NB_SHORT_TEXT)
+        if count.get(notebook, 0) >= caps.NB_INLINE_ANSWERS:
             continue
-        left = budget.get(notebook, MAX_INLINE_TOTAL)
-        answer = clean(a.get("answer"), max(len(TRUNCATED), min(MAX_EXTRA_TEXT, left)))
+        left = budget.get(notebook, caps.NB_INLINE_TOTAL)
+        answer = clean(a.get("answer"), max(len(TRUNCATED), min(caps.NB_EXTRA_TEXT, left)))
         count[notebook], budget[notebook] = count.get(notebook, 0) + 1, left - len(answer)
         cell = a.get("cell")
-        kept.append({"notebook": notebook, "question": clean(a.get("question"), MAX_QUESTION_TEXT), "answer": answer,
+        kept.append({"notebook": notebook, "question": clean(a.get("question"), caps.NB_QUESTION_TEXT),
+                     "answer": answer,
                      "cell": cell if isinstance(cell, int) and not isinstance(cell, bool) else None})
-        if len(kept) >= MAX_INLINE_ALL:
+        if len(kept) >= caps.NB_INLINE_ALL:
             break
     return kept
 
@@ -49,16 +43,16 @@ def _cap_notebook(entry: dict[str, Any], answers: list[dict[str, Any]]) -> dict[
     """One ``extra_data.notebooks`` entry (a ``NotebookResult.to_dict()``) cleaned and capped; its inline
     answers are those of ``answers`` (already capped) that belong to it."""
     out = {}
-    for key, value in list(entry.items())[:MAX_EXTRA_ITEMS]:
+    for key, value in list(entry.items())[:caps.NB_EXTRA_ITEMS]:
         if key in ("shell_escapes", "inline_answers") or not isinstance(key, str):
             continue
-        out[clean_tree(key, MAX_SHORT_TEXT)] = clean_tree(
-            value, MAX_EXTRA_TEXT if key in _LONG_KEYS else MAX_SHORT_TEXT, max_items=MAX_EXTRA_ITEMS)
+        out[clean_tree(key, caps.NB_SHORT_TEXT)] = clean_tree(
+            value, caps.NB_EXTRA_TEXT if key in _LONG_KEYS else caps.NB_SHORT_TEXT, max_items=caps.NB_EXTRA_ITEMS)
     escapes = entry.get("shell_escapes")
     escapes = escapes if isinstance(escapes, list) else []
-    out["shell_escapes"] = [clean_tree(e, 200, max_items=4) for e in escapes[:MAX_SHELL_ESCAPES]]
-    if len(escapes) > MAX_SHELL_ESCAPES:
-        out["shell_escapes_omitted"] = len(escapes) - MAX_SHELL_ESCAPES
+    out["shell_escapes"] = [clean_tree(e, 200, max_items=4) for e in escapes[:caps.NB_SHELL_ESCAPES]]
+    if len(escapes) > caps.NB_SHELL_ESCAPES:
+        out["shell_escapes_omitted"] = len(escapes) - caps.NB_SHELL_ESCAPES
     out["inline_answers"] = [a for a in answers if a["notebook"] == out.get("name")]
     return out
 
@@ -75,9 +69,9 @@ def capped_extra_data(extra: dict[str, Any]) -> dict[str, Any]:
             out[key] = answers
         elif key == "notebooks":
             entries = [nb for nb in value if isinstance(nb, dict)] if isinstance(value, list) else []
-            out[key] = [_cap_notebook(nb, answers) for nb in entries[:MAX_EXTRA_ITEMS]]
+            out[key] = [_cap_notebook(nb, answers) for nb in entries[:caps.NB_EXTRA_ITEMS]]
         else:
-            out[key] = clean_tree(value, MAX_SHORT_TEXT, max_items=MAX_EXTRA_ITEMS)
+            out[key] = clean_tree(value, caps.NB_SHORT_TEXT, max_items=caps.NB_EXTRA_ITEMS)
     omitted = (len(raw_answers) if isinstance(raw_answers, list) else 0) - len(answers)
     if omitted > 0:
         out["inline_answers_omitted"] = omitted

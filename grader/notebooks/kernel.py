@@ -21,6 +21,7 @@ import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
+from grader import caps
 from grader.notebooks.outputs import output_bytes
 from grader.sandbox import launch
 from grader.sandbox.launch import SANDBOX_SHIMS, SANDBOX_SUBMISSION
@@ -33,8 +34,6 @@ SANDBOX_DATA = "/sandbox/data"                      # the data set, read-only; `
 #: Where the student's package files are, as a sandboxed kernel's tracebacks name them.
 PACKAGE_PATHS = (SANDBOX_SUBMISSION + "/cs231n/", SANDBOX_WORKDIR + "/cs231n/")
 
-LIVE_CELL_OUTPUT_BYTES = 4 * 2**20  # outputs kept in memory per cell while running; the rest is dropped
-ZMQ_MAX_MESSAGE_BYTES = 64 * 2**20  # a bigger kernel message closes the connection (-> cell times out)
 
 
 def kernel_env(extra: dict[str, str] | None, *, sandboxed: bool, package_parent: str, data_dir: str, shims: str,
@@ -103,7 +102,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 
 class CappedClient(NotebookClient):
-    """A NotebookClient that stops keeping a cell's outputs once they pass ``LIVE_CELL_OUTPUT_BYTES``."""
+    """A NotebookClient that stops keeping a cell's outputs once they pass ``caps.NB_LIVE_OUTPUT_BYTES``."""
 
     def reset_execution_trackers(self) -> None:
         super().reset_execution_trackers()
@@ -111,7 +110,7 @@ class CappedClient(NotebookClient):
         self.dropped: dict[int, int] = {}
 
     def output(self, outs, msg, display_id, cell_index):
-        if self.kept_bytes.get(cell_index, 0) > LIVE_CELL_OUTPUT_BYTES:
+        if self.kept_bytes.get(cell_index, 0) > caps.NB_LIVE_OUTPUT_BYTES:
             self.dropped[cell_index] = self.dropped.get(cell_index, 0) + 1
             return None
         out = super().output(outs, msg, display_id, cell_index)

@@ -14,11 +14,8 @@ from pathlib import Path
 from typing import Iterable
 
 import nbformat
+from grader import caps
 
-TEXT_CAP = 10_000                   # characters kept per text output in the artifact (head + tail)
-IMAGE_CAP = 256 * 1024              # base64 characters of one image kept in the artifact
-MAX_IMAGES = 40                     # images kept per notebook artifact
-TRACEBACK_LINES = 60                # lines of an error traceback kept in the artifact
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -71,14 +68,14 @@ def _truncate(text: str, cap: int) -> str:
     return f"{text[:head]}\n... [grader: {len(text) - head - tail} characters truncated] ...\n{text[-tail:]}"
 
 
-def cap_outputs(nb: nbformat.NotebookNode, *, text_cap: int = TEXT_CAP, image_cap: int = IMAGE_CAP,
-                max_images: int = MAX_IMAGES) -> dict[str, int]:
+def cap_outputs(nb: nbformat.NotebookNode, *, text_cap: int = caps.NB_ARTIFACT_TEXT,
+                image_cap: int = caps.NB_ARTIFACT_IMAGE, max_images: int = caps.NB_ARTIFACT_IMAGES) -> dict[str, int]:
     """Shrink the outputs of ``nb`` in place so the artifact stays small; returns counts of what was cut.
 
     Text outputs keep their first and last characters (``text_cap`` in all); an image (any ``image/*`` entry)
     bigger than ``image_cap`` base64 characters, or beyond the first ``max_images`` of the notebook, is
     replaced by a one-line note; HTML/JS/LaTeX bigger than ``text_cap`` is dropped (the plain text stays);
-    error tracebacks keep their last ``TRACEBACK_LINES`` lines.
+    error tracebacks keep their last ``caps.NB_TRACEBACK_LINES`` lines.
     """
     cut = {"texts_truncated": 0, "images_dropped": 0}
     images = 0
@@ -94,7 +91,7 @@ def cap_outputs(nb: nbformat.NotebookNode, *, text_cap: int = TEXT_CAP, image_ca
                     cut["texts_truncated"] += 1
             elif kind == "error":
                 tb = out.get("traceback", [])
-                tb = tb[-TRACEBACK_LINES:]
+                tb = tb[-caps.NB_TRACEBACK_LINES:]
                 out["traceback"] = [_truncate(line, text_cap) for line in tb]
                 out["evalue"] = _truncate(out.get("evalue", ""), text_cap)
             elif kind in ("display_data", "execute_result"):

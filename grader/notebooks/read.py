@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 
 import nbformat
+from grader import caps
 
-MAX_NOTEBOOK_BYTES = 50 * 2**20     # a bigger .ipynb is "invalid" (real ones with outputs are a few MB)
 
 # An ATX heading: at most three spaces, one to six "#", then a space, a tab or the end of the line.
 _ATX_OPEN = re.compile(r"^ {0,3}#{1,6}(?=[ \t]|$)(.*)$")
@@ -45,8 +45,8 @@ def load_notebook(path: str | Path) -> nbformat.NotebookNode:
     """
     path = Path(path)
     size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        raise InvalidNotebook(f"{path.name} is {size / 2**20:.0f} MB (limit {MAX_NOTEBOOK_BYTES // 2**20} MB)")
+    if size > caps.NB_FILE_BYTES:
+        raise InvalidNotebook(f"{path.name} is {size / 2**20:.0f} MB (limit {caps.NB_FILE_BYTES // 2**20} MB)")
     raw = path.read_bytes()
     try:
         data = json.loads(raw.decode("utf-8-sig"))

@@ -36,8 +36,9 @@ import zmq
 import zmq.asyncio
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from grader import caps
 from grader.notebooks.caches import matplotlib_cache, public_data_dir
-from grader.notebooks.kernel import (PACKAGE_PATHS, SANDBOX_SUBMISSION, ZMQ_MAX_MESSAGE_BYTES, CappedClient,
+from grader.notebooks.kernel import (PACKAGE_PATHS, SANDBOX_SUBMISSION, CappedClient,
                                      SandboxedKernelManager, kernel_command, kernel_env, kernel_exit_code,
                                      kernel_limits, kill_group, note_dropped)
 from grader.notebooks.outputs import student_traceback, write_artifact
@@ -48,8 +49,6 @@ from grader.sandbox import launch
 from grader.sandbox.processes import acquire_uid
 
 KERNEL_START_ATTEMPTS = 3           # a kernel that cannot start is tried again (nothing of the notebook ran)
-MAX_WORK_BYTES = 512 * 2**20        # what a kernel may write to its (host) working folder in all
-MAX_WORK_FILES = 10_000             # files and folders it may create there
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -113,15 +112,15 @@ def _copy_regular(src: Path, dest: Path, owner: int | None) -> None:
 class _DiskWatch:
     """Bounds what the kernel writes to the host folders bind-mounted read-write (its cwd, the IPC folder).
 
-    RLIMIT_FSIZE caps each file; this caps their sum (``MAX_WORK_BYTES``) and their number
-    (``MAX_WORK_FILES``), checked every second while the notebook runs (``_watch_disk``). ``over()`` says
+    RLIMIT_FSIZE caps each file; this caps their sum (``caps.NB_WORK_BYTES``) and their number
+    (``caps.NB_WORK_FILES``), checked every second while the notebook runs (``_watch_disk``). ``over()`` says
     what was exceeded (or None).
     """
 
     def __init__(self, folders: Iterable[Path]):
         self.folders = list(folders)
-        self.max_bytes = MAX_WORK_BYTES
-        self.max_files = MAX_WORK_FILES
+        self.max_bytes = caps.NB_WORK_BYTES
+        self.max_files = caps.NB_WORK_FILES
 
     def over(self) -> str | None:
         total = files = 0
@@ -257,7 +256,7 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
                                   workdir=stage.work, socket_dir=stage.ipc, limits=limits, env=kenv)
 
         context = zmq.asyncio.Context()
-        context.setsockopt(zmq.MAXMSGSIZE, ZMQ_MAX_MESSAGE_BYTES)
+        context.setsockopt(zmq.MAXMSGSIZE, caps.NB_MESSAGE_BYTES)
         km = SandboxedKernelManager(wrap=wrap, owner=kernel_uid, context=context,
                                     connection_file=str(stage.ipc / "kernel.json"))
         km.ip = str(stage.ipc / "k")

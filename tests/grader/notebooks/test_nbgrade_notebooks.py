@@ -22,7 +22,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader import notebooks
+from grader import caps, notebooks
 from grader.notebooks import extract_inline_answers, run_notebook
 from grader.assignments.assignment2.training import TRAINING_CHECKS
 from grader.sandbox import launch
@@ -162,7 +162,7 @@ def test_flood_of_output_is_capped(tmp_path, package):
 
 
 def test_writing_too_much_stops_the_kernel(tmp_path, package, monkeypatch):
-    monkeypatch.setattr(notebooks.run, "MAX_WORK_BYTES", 8 * 2**20)
+    monkeypatch.setattr(caps, "NB_WORK_BYTES", 8 * 2**20)
     result = run(tmp_path, package, "x = 1",
                  "import time\nfor i in range(400):\n    open(f'junk{i}', 'wb').write(bytes(1 << 20))\n"
                  "    time.sleep(0.02)")
@@ -363,19 +363,19 @@ def test_a_notebook_cannot_make_results_json_enormous(tmp_path):
     extra = json.loads((tmp_path / "results.json").read_text())["extra_data"]
 
     kept = extra["inline_answers"]
-    assert len(kept) == notebooks.MAX_INLINE_ANSWERS + 1 and extra["inline_answers_omitted"] == 5001 - len(kept)
-    assert all(len(a["answer"]) <= notebooks.MAX_EXTRA_TEXT and len(a["question"]) <= notebooks.MAX_QUESTION_TEXT
+    assert len(kept) == caps.NB_INLINE_ANSWERS + 1 and extra["inline_answers_omitted"] == 5001 - len(kept)
+    assert all(len(a["answer"]) <= caps.NB_EXTRA_TEXT and len(a["question"]) <= caps.NB_QUESTION_TEXT
                for a in kept)
     a_chars = sum(len(a["answer"]) for a in kept if a["notebook"] == "A.ipynb")
-    assert a_chars <= notebooks.MAX_INLINE_TOTAL + 16 * notebooks.MAX_INLINE_ANSWERS
-    assert [a["notebook"] for a in kept].count("A.ipynb") == notebooks.MAX_INLINE_ANSWERS, "A's first answers"
+    assert a_chars <= caps.NB_INLINE_TOTAL + 16 * caps.NB_INLINE_ANSWERS
+    assert [a["notebook"] for a in kept].count("A.ipynb") == caps.NB_INLINE_ANSWERS, "A's first answers"
     assert kept[0]["answer"].startswith("0 ? a") and kept[0]["answer"].endswith("[... truncated]")
     assert kept[0]["cell"] == 0
     a, b = extra["notebooks"]
-    assert len(a["message"]) <= notebooks.MAX_EXTRA_TEXT and a["message"].startswith("boom ?")
-    assert len(a["heading"]) <= notebooks.MAX_SHORT_TEXT and a["cell"] == 3 and a["status"] == "error"
-    assert len(a["shell_escapes"]) == notebooks.MAX_SHELL_ESCAPES
-    assert a["shell_escapes_omitted"] == 20_000 - notebooks.MAX_SHELL_ESCAPES
+    assert len(a["message"]) <= caps.NB_EXTRA_TEXT and a["message"].startswith("boom ?")
+    assert len(a["heading"]) <= caps.NB_SHORT_TEXT and a["cell"] == 3 and a["status"] == "error"
+    assert len(a["shell_escapes"]) == caps.NB_SHELL_ESCAPES
+    assert a["shell_escapes_omitted"] == 20_000 - caps.NB_SHELL_ESCAPES
     assert all(len(e["line"]) <= 200 for e in a["shell_escapes"]) and a["shell_escapes"][1]["cell"] == 1
     assert a["inline_answers"] == [x for x in kept if x["notebook"] == "A.ipynb"]
     assert b["inline_answers"] == [{"notebook": "B.ipynb", "question": "Why?", "answer": "Because.", "cell": 1}], \
