@@ -4,7 +4,7 @@
                         [--http-workers N]                   # N > 1: N HTTP processes, one supervisor
     python -m api worker [--queue local|rq] [--burst]        # a grading worker (RQ: on any machine)
     python -m api add-user NAME --role student|instructor    # prints the new token as the last line
-    python -m api import-roster FILE.csv [--out TOKENS.csv]  # CSV with a 'name' (and 'role') column
+    python -m api import-roster FILE.csv [--out TOKENS.csv]  # CSV: header row name,role; then a user per row
     python -m api migrate                                    # apply the schema migrations
     python -m api ping [--url URL] [--sandbox]               # health check (containers)
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import logging
 import os
 import socket
@@ -141,15 +142,44 @@ def cmd_add_user(args) -> int:
     return 0
 
 
+ROSTER_FORMAT = """the roster is a CSV file whose first row is the header; then one user per row:
+    name,role
+    alice,student
+    bob,instructor
+'role' is student (the default when the cell or the column is missing) or instructor; other columns are
+ignored; a row repeating the header is skipped"""
+
+
+def roster_rows(text: str) -> str:
+    """The roster ``text`` checked for its header row (``name`` and optionally ``role`` columns, any case,
+    any order), with rows that repeat the header (files joined together) blanked out: the importer skips
+    them instead of creating a user called 'name'. Raises ValueError (with the format) without a header."""
+    rows = list(csv.reader(io.StringIO(text)))
+    first = next((i for i, row in enumerate(rows) if any(cell.strip() for cell in row)), None)
+    header = [cell.strip().lower() for cell in rows[first]] if first is not None else []
+    if "name" not in header:
+        found = ",".join(rows[first]) if first is not None else "an empty file"
+        raise ValueError(f"no header row (found {found!r})\n{ROSTER_FORMAT}")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for i, row in enumerate(rows[first:]):           # from the header on (blank lines before it dropped)
+        repeated = i > 0 and [cell.strip().lower() for cell in row] == header
+        writer.writerow([] if repeated else row)
+    return out.getvalue()
+
+
 def cmd_import_roster(args) -> int:
     from .auth import import_roster
     from .db import make_session_factory
 
     settings = _settings(args)
     try:
-        text = Path(args.file).read_text(encoding="utf-8-sig")
+        text = roster_rows(Path(args.file).read_text(encoding="utf-8-sig"))
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, csv.Error) as exc:
+        print(f"error: {args.file}: {exc}", file=sys.stderr)
         return 2
     engine = _migrated_engine(settings)
     with make_session_factory(engine)() as session:
@@ -254,7 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=["student", "instructor"], required=True)
     p.set_defaults(func=cmd_add_user)
 
-    p = sub.add_parser("import-roster", help="create the users of a roster CSV; prints name,role,token")
+    p = sub.add_parser("import-roster", help="create the users of a roster CSV; prints name,role,token",
+                       description="Create the users of a roster; prints name,role,token (token empty for names "
+                                   "that already existed).\n\n" + ROSTER_FORMAT,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     common(p)
     p.add_argument("file")
     p.add_argument("--out", help="write the tokens CSV here instead of stdout")

@@ -8,20 +8,25 @@ hangs off ``app.state``: ``settings``, ``engine``, ``sessions``, ``catalog``, ``
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import BigInteger, Integer, SmallInteger
+from sqlalchemy.engine import make_url
 
 from . import __version__
-from .auth import TokenCache
+from .auth import CurrentUser, TokenCache
 from .catalog import Catalog
 from .db import make_engine, make_session_factory, migrate
-from .errors import install_error_handlers
+from .errors import INT64_MAX, check_request_values, install_error_handlers
+from .models import Submission
 from .queue import Dispatcher
 from .routers import assignments, gradebook, pages, submissions
 from .schemas import ErrorOut
@@ -42,6 +47,56 @@ def _started_pool(n: int) -> ThreadPoolExecutor:
     for f in [pool.submit(barrier.wait, 5) for _ in range(n)]:
         f.result()
     return pool
+
+
+def column_max(db_url: str, column) -> int:
+    """The largest value an integer ``column`` holds on the database of ``db_url`` (SQLite: 64 bits always;
+    PostgreSQL and others: by its type, ``integer`` = 32 bits)."""
+    if make_url(db_url).get_backend_name() == "sqlite":
+        return INT64_MAX
+    kind = column.type
+    if isinstance(kind, BigInteger):
+        return INT64_MAX
+    if isinstance(kind, SmallInteger):
+        return 2**15 - 1
+    if isinstance(kind, Integer):
+        return 2**31 - 1
+    return INT64_MAX
+
+
+async def _checked_values(request: Request) -> None:
+    check_request_values(request, request.app.state.id_max)
+
+
+async def _checked_values_of_user(request: Request, _user: CurrentUser) -> None:
+    """The same, once the token is checked (a request without a token is a 401 whatever its values)."""
+    check_request_values(request, request.app.state.id_max)
+
+
+def _document_error_shape(app: FastAPI) -> None:
+    """The OpenAPI document promises for a 422 the body every 422 has: ``ErrorOut`` (FastAPI would document
+    its own list of validation errors, which this service never sends)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            for ops in schema.get("paths", {}).values():
+                for op in ops.values():
+                    answer = op.get("responses", {}).get("422") if isinstance(op, dict) else None
+                    if answer is not None:
+                        answer["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+                        if answer.get("description") in (None, "", "Validation Error"):
+                            answer["description"] = "invalid request: a parameter is missing, malformed or out of range"
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+            components.pop("HTTPValidationError", None)
+            if "#/components/schemas/ValidationError" not in json.dumps(schema):
+                components.pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def create_app(settings: Settings | None = None, start_workers: bool = True, supervised: bool = False) -> FastAPI:
@@ -67,6 +122,7 @@ def create_app(settings: Settings | None = None, start_workers: bool = True, sup
         app.state.dispatcher = Dispatcher(settings, app.state.sessions, start_workers=start_workers and not supervised,
                                           maintain=not supervised)
         app.state.dispatcher.start()
+        app.state.worker_seen_at = time.monotonic()    # /healthz: workers starting with us have time to register
         try:
             yield
         finally:
@@ -80,33 +136,40 @@ def create_app(settings: Settings | None = None, start_workers: bool = True, sup
         version=__version__,
         summary="Upload a submission archive, get it graded in the sandbox, read the scores.",
         lifespan=lifespan,
-        docs_url=None,   # served below from the installed swagger-ui-bundle: no CDN, works offline
+        docs_url=None,   # served below from api/static/swagger: no CDN, works offline
+        redoc_url=None,  # ReDoc would load its script from a CDN: not offered (it fails offline)
     )
     _mount_offline_docs(app)
     app.state.settings = settings
-    app.state.catalog = Catalog(settings.assignments_dir, notebooks=settings.grade_notebooks)
+    app.state.catalog = Catalog(notebooks=settings.grade_notebooks)
     app.state.store = ArchiveStore(settings.uploads_dir)
     app.state.token_cache = TokenCache(ttl=30.0)
+    app.state.id_max = {"submission_id": column_max(settings.db_url, Submission.__table__.c.id)}
     install_error_handlers(app)
-    app.include_router(submissions.router, prefix="/api/v1", responses=COMMON_ERRORS)
-    app.include_router(assignments.router, prefix="/api/v1")
-    app.include_router(gradebook.router, prefix="/api/v1", responses=COMMON_ERRORS)
-    app.include_router(pages.router)
+    # every route checks its path and query values first (api/errors.py), after the token where one is needed
+    app.include_router(submissions.router, prefix="/api/v1", responses=COMMON_ERRORS,
+                       dependencies=[Depends(_checked_values_of_user)])
+    app.include_router(assignments.router, prefix="/api/v1", dependencies=[Depends(_checked_values)])
+    app.include_router(gradebook.router, prefix="/api/v1", responses=COMMON_ERRORS,
+                       dependencies=[Depends(_checked_values_of_user)])
+    app.include_router(pages.router, dependencies=[Depends(_checked_values)])
+    _document_error_shape(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     logging.getLogger("api").setLevel(logging.INFO)
     return app
 
 
 def _mount_offline_docs(app: FastAPI) -> None:
-    """``/docs``: Swagger UI from the ``swagger-ui-bundle`` package instead of a CDN."""
+    """``/docs``: Swagger UI 5 (it reads OpenAPI 3.1, which FastAPI writes) from ``api/static/swagger``, a
+    copy of the npm package ``swagger-ui-dist`` (version in its README.txt), instead of a CDN. The Python
+    package ``swagger-ui-bundle`` ships Swagger UI 4.15, which cannot render 3.1."""
     from fastapi.openapi.docs import get_swagger_ui_html
-    from swagger_ui_bundle import swagger_ui_path
-
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     def docs():
         return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} - API docs",
                                    swagger_js_url="/static/swagger/swagger-ui-bundle.js",
                                    swagger_css_url="/static/swagger/swagger-ui.css",
-                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png",
+                                   # no badge fetched from validator.swagger.io
+                                   swagger_ui_parameters={"validatorUrl": None})

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import unicodedata
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -101,10 +102,33 @@ class ArchiveStore:
         return final
 
 
+MAX_FILENAME_CHARS = 255             # the column's size (``submissions.original_name``), in characters
+DEFAULT_FILENAME = "submission.zip"
+# characters a file name never needs and a hostile one uses: C0/C1 controls (NUL cannot even be stored in
+# PostgreSQL text), surrogates, and the invisible direction marks, embeddings, overrides and isolates that
+# make a name display as another ("\u202egpj.exe")
+_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def _kept(ch: str) -> bool:
+    return unicodedata.category(ch) not in ("Cc", "Cs") and ch not in _BIDI
+
+
 def clean_filename(name: str) -> str:
-    """The last path component of a client-supplied file name, at most 255 characters."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return (base or "submission.zip")[:255]
+    """What the database keeps of a client-supplied file name: its last path component, without control,
+    surrogate and bidirectional-control characters, at most ``MAX_FILENAME_CHARS`` characters (a longer name
+    keeps its extension); ``submission.zip`` when nothing is left."""
+    base = "".join(ch for ch in name if _kept(ch))
+    base = base.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if base in ("", ".", ".."):
+        return DEFAULT_FILENAME
+    if len(base) > MAX_FILENAME_CHARS:
+        stem, dot, ext = base.rpartition(".")
+        if dot and stem and len(ext) < 16:
+            base = stem[:MAX_FILENAME_CHARS - len(ext) - 1].rstrip() + "." + ext
+        else:
+            base = base[:MAX_FILENAME_CHARS]
+    return base
 
 
 def _too_large(limit: int) -> APIError:

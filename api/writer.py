@@ -13,6 +13,12 @@ once (a batch) and writes them in a single transaction:
 So the in-flight limit is exact however many uploads arrive together, and a lone upload is written at
 once (a batch of one). The request handler awaits its own result (``await writer.add(...)``).
 
+One bad row fails alone: when a batch's transaction fails and the database itself is fine (not a lost
+connection, lock or timeout), its rows are written again one by one, each in its own transaction, so the
+honest uploads of the batch are recorded (exactly once: the failed transaction wrote nothing) and only the
+row the database refuses fails -- a 422 ``unstorable_upload`` when it refuses the row's data (PostgreSQL
+text cannot hold a NUL byte; ``storage.clean_filename`` removes those before), else its error (500).
+
 On SQLite the thread keeps one connection of its own and sends these few statements to the driver
 directly (``_write_sqlite``, ~0.05 ms per batch of one): building and executing them through SQLAlchemy
 cost ~0.75 ms of CPU per batch, 40% of what a lone small upload cost in all (a burst of 100 uploads makes
@@ -46,6 +52,39 @@ def too_many_in_flight(limit: int) -> APIError:
     return APIError(429, "too_many_in_flight",
                     f"you already have {limit} submission(s) queued or running; wait for one to finish",
                     {"Retry-After": "10"})
+
+
+def _error_names(exc: BaseException) -> set[str]:
+    """Class names of ``exc`` and of the driver's exception it wraps (the DB-API names are the same for
+    every driver: sqlite3.DataError, psycopg.DataError, ...)."""
+    names = {k.__name__ for k in type(exc).__mro__}
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        names |= {k.__name__ for k in type(orig).__mro__}
+    return names
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """The database (or its driver) refuses a value of the row: it cannot be stored as it is
+    (PostgreSQL: a NUL byte in text, a string longer than its column; a string the driver cannot encode)."""
+    return bool(_error_names(exc) & {"DataError", "ValueError"})
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Trouble of the database itself (connection lost, locked, timed out): retrying rows one by one would
+    only wait for it once per row."""
+    return bool(getattr(exc, "connection_invalidated", False)
+                or _error_names(exc) & {"OperationalError", "InterfaceError", "DisconnectionError", "TimeoutError"})
+
+
+def refusal(exc: Exception) -> Exception:
+    """What the upload's request gets for ``exc``: a 422 for a row the database cannot store, else ``exc``
+    itself (a 500: the service's trouble, not the upload's)."""
+    if is_data_error(exc):
+        orig = getattr(exc, "orig", None) or exc
+        return APIError(422, "unstorable_upload", f"the upload cannot be stored: the database refuses its "
+                                                  f"data ({type(orig).__name__}: {str(orig).splitlines()[0][:200]})")
+    return exc
 
 
 @dataclass
@@ -115,14 +154,34 @@ class SubmissionWriter:
                 batch.append(nxt)
             try:
                 outcomes = self._write(batch)
-            except Exception as exc:               # database trouble: every upload of the batch fails
-                log.exception("writing %d submission(s) failed", len(batch))
-                outcomes = [exc] * len(batch)
+            except Exception as exc:
+                if len(batch) > 1 and not database_unavailable(exc):
+                    # one row the database refuses must not fail the uploads batched with it
+                    log.warning("writing a batch of %d submission(s) failed (%s); writing them one by one",
+                                len(batch), exc)
+                    outcomes = self._write_each(batch)
+                else:                              # a lone row, or the database is unavailable (all fail)
+                    log.exception("writing %d submission(s) failed", len(batch))
+                    outcomes = [refusal(exc)] * len(batch)
             for item, outcome in zip(batch, outcomes):
                 if isinstance(outcome, BaseException):
                     item.future.set_exception(outcome)
                 else:
                     item.future.set_result(outcome)
+
+    def _write_each(self, batch: list[_Pending]) -> list:
+        """Each row in a transaction of its own (after its batch failed): a bad row fails alone."""
+        outcomes: list = []
+        for item in batch:
+            try:
+                outcomes.extend(self._write([item]))
+            except Exception as exc:
+                if is_data_error(exc):
+                    log.warning("the database refuses submission %r: %s", item.row.get("original_name"), exc)
+                else:
+                    log.exception("writing submission %r failed", item.row.get("original_name"))
+                outcomes.append(refusal(exc))
+        return outcomes
 
     def _admit(self, batch: list[_Pending], counts: dict[int, int]) -> tuple[list, list[int]]:
         """Accept uploads in arrival order while each student stays within the limit.
