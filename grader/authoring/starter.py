@@ -18,27 +18,12 @@ Any other file of ``dest`` is removed: ``dest`` is fully generated. A kept file 
 ``MAX_PROVIDED_FILE_BYTES`` (notebooks excepted: their outputs are dropped) is an ``AuthoringError``: the
 starter is committed to git and downloaded by every student, so big files must be an explicit decision.
 
-Python files (``.py``, ``.pyx``) are stripped. Notebooks (``.ipynb``) are rewritten:
-
-- code cells: the same stripping in the cell source, outputs cleared, ``execution_count`` null;
-- cells tagged ``solution`` (code or markdown) are dropped entirely - use it for instructor-only cells;
-  markdown and raw cells are otherwise kept verbatim (markers in markdown are not interpreted);
-- cell metadata keeps only ``tags``, ``editable`` and ``deletable``; notebook metadata keeps only
-  ``kernelspec`` (``display_name``, ``language``, ``name``) and ``language_info.name``;
-- the notebook is written as nbformat 4.5: each cell keeps its ``id`` when it is valid and unique, else
-  gets ``cell-<index>``; JSON is nbformat's writer (sorted keys, indent 1) plus a final newline.
-
+Python files (``.py``, ``.pyx``) are stripped (``regions``); notebooks are rewritten (``notebook``).
 Every other kept file (README, shell scripts, small images) is copied byte for byte. The result depends
 on the bytes of ``src`` only: generating twice gives identical bytes. Nothing is written to ``dest`` unless
 the whole generation succeeded.
 
-The CLI (``python -m grader make-starter`` / ``make-zips``) lives in ``grader/__main__.py`` and calls
-``make_starter``, ``starter_diff`` and ``build_zips`` here.
-
-Python files (``.py``, ``.pyx``) are stripped (``regions``); notebooks are rewritten (``notebook``); every
-other kept file (README, shell scripts, small images) is copied byte for byte. The result depends on the
-bytes of ``src`` only: generating twice gives identical bytes. Nothing is written to ``dest`` unless the
-whole generation succeeded.
+``python -m grader make-starter`` calls ``make_starter``; ``selftest`` calls ``starter_diff``.
 """
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ from grader.authoring import (
     strip_regions,
 )
 
+from support.archives import write_tree  # noqa: E402
 from support.paths import SOLUTIONS, STARTER  # noqa: E402
 
 S, E = START_MARKER, END_MARKER
@@ -212,14 +213,6 @@ def test_notebook_marker_errors_name_the_cell():
 # ------------------------------------------------------------------------------------------------
 # whole trees
 # ------------------------------------------------------------------------------------------------
-def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-    return root
-
-
 @pytest.fixture
 def solutions_tree(tmp_path) -> Path:
     return write_tree(tmp_path / "solutions", {
