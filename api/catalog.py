@@ -1,25 +1,26 @@
-"""The assignments the service accepts, read from the grader's manifests (``grader/assignments/*.toml``).
+"""The assignments the service grades: every assignment the grader finds, read by the grader's own parser.
 
-The service needs only an assignment's id, title and its questions (id, title, points); it reads them
-leniently so the grader's manifest format may grow without breaking the service:
+``grader.assignments.available()`` names them (the repository's ``grader/assignments/<name>/manifest.toml``
+and those of the course roots in ``$GRADER_COURSE_DIRS``) and ``load_assignment(name)`` validates each
+manifest; the service shows what a grade reports: the code questions (id, title, points) and, when the
+service grades notebooks, one more question for them (``grader.notebooks.NOTEBOOK_QUESTION``, worth the
+manifest's notebook points) -- so the columns of the gradebook are the questions of the results.
 
-* id:        ``id`` / ``name`` / ``assignment`` at the top level or in an ``[assignment]`` table, else the
-             file name without ``.toml``;
-* title:     ``title`` in either place, else the id;
-* questions: ``[[questions]]`` (a list of tables) or ``[questions.<id>]`` (a table of tables), each with
-             ``id`` (or the table key), ``title``/``name`` and ``points``/``max_score`` or else a
-             ``[tests]`` table of per-test points (the question is worth their sum);
-* notebooks: when the service grades notebooks, the ``[[notebooks]]`` points add up to one more question,
-             ``NB`` "Notebooks run to the end", as the grader reports it (``grader.notebooks``).
-
-The catalogue is re-read when a manifest file changes (mtime, looked at every 2 s), so no restart is needed.
+The catalogue looks again every ``recheck_seconds`` (2 s): an assignment added as files is offered without
+a restart, and a changed manifest is read again. An assignment whose manifest is invalid is left out
+(logged), as the grader would refuse to grade it.
 """
 from __future__ import annotations
 
+import logging
+import threading
 import time
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from grader import assignments as grader_assignments
+from grader.assignments import MANIFEST, ManifestError, available, find, load_assignment
+
+log = logging.getLogger("api.catalog")
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,9 @@ class Question:
 
 
 @dataclass(frozen=True)
-class Assignment:
+class Offered:
+    """One assignment as the service grades it (``questions`` in the order of the results)."""
+
     id: str
     title: str
     questions: tuple[Question, ...] = field(default_factory=tuple)
@@ -40,104 +43,62 @@ class Assignment:
         return float(sum(q.points for q in self.questions))
 
 
-def _first(table: dict, *keys, default=None):
-    for key in keys:
-        if isinstance(table, dict) and table.get(key) not in (None, ""):
-            return table[key]
-    return default
+def offered(name: str, notebooks: bool = True) -> Offered:
+    """The grader's assignment ``name`` (``ManifestError`` when its manifest is invalid)."""
+    a = load_assignment(name)
+    questions = [Question(q.id, q.title, q.max_score) for q in a.questions]
+    if notebooks and a.notebook_points > 0:
+        from grader.notebooks import NOTEBOOK_QUESTION
+
+        questions.append(Question(*NOTEBOOK_QUESTION, a.notebook_points))
+    return Offered(a.name, a.title, tuple(questions))
 
 
-def _points(q: dict) -> float:
-    """A question's points: ``points``/``max_score``, else the sum of its per-test points (``[tests]``)."""
-    value = _first(q, "points", "max_score", "max_points", default=None)
-    if value is None:
-        tests = q.get("tests")
-        if isinstance(tests, dict):
-            value = sum(v for v in tests.values() if isinstance(v, (int, float)) and not isinstance(v, bool))
-        elif isinstance(tests, list):
-            value = sum(float(t.get("points", t.get("max_score", 0)) or 0) for t in tests if isinstance(t, dict))
-    try:
-        return float(value or 0.0)
-    except (TypeError, ValueError):
-        return 0.0
-
-
-def _questions(raw) -> tuple[Question, ...]:
-    if isinstance(raw, dict):
-        raw = [dict(v, id=v.get("id", k)) if isinstance(v, dict) else {"id": k, "points": v}
-               for k, v in raw.items()]
+def _stamp() -> tuple:
+    """Which manifests there are, and their versions (modification time and size)."""
     out = []
-    for i, q in enumerate(raw or [], start=1):
-        if not isinstance(q, dict):
-            continue
-        qid = str(_first(q, "id", "name", "key", default=f"q{i}"))
-        title = str(_first(q, "title", "name", "description", default=qid))
-        points = _points(q)
-        out.append(Question(qid, title, points))
+    for name in available():
+        root = find(name)
+        path = root / "grader" / "assignments" / name / MANIFEST if root is not None else None
+        try:
+            st = path.stat() if path is not None else None
+        except OSError:
+            st = None
+        out.append((name, str(root), st.st_mtime_ns if st else None, st.st_size if st else None))
     return tuple(out)
 
 
-# The question the grader adds for the notebooks (grader/notebooks.py NOTEBOOK_QUESTION; a test checks they agree).
-NOTEBOOK_QUESTION = ("NB", "Notebooks run to the end")
-
-
-def parse_manifest(path: Path, notebooks: bool = True) -> Assignment:
-    """One manifest file -> Assignment (raises ValueError when it is not TOML). ``notebooks``: whether
-    the grades include the notebooks' question."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: {exc}") from exc
-    head = data.get("assignment") if isinstance(data.get("assignment"), dict) else {}
-    aid = _first(data, "id", default=None)
-    if aid is None:
-        aid = _first(head, "id", "name", default=None)
-    if aid is None and isinstance(data.get("assignment"), str):
-        aid = data["assignment"]
-    if aid is None:
-        aid = _first(data, "name", default=path.stem)
-    title = _first(data, "title", default=None) or _first(head, "title", default=str(aid))
-    questions = list(_questions(data.get("questions", head.get("questions"))))
-    notebook_points = sum(_points(nb) for nb in data.get("notebooks") or [] if isinstance(nb, dict))
-    if notebooks and notebook_points > 0:
-        questions.append(Question(*NOTEBOOK_QUESTION, notebook_points))
-    return Assignment(str(aid), str(title), tuple(questions))
-
-
 class Catalog:
-    """The assignments of one manifests directory, re-read when a file there changes."""
+    """Every assignment the grader finds, re-read when the set of manifests or one of them changes."""
 
-    def __init__(self, directory: Path, recheck_seconds: float = 2.0, notebooks: bool = True):
-        self.directory = Path(directory)
+    def __init__(self, notebooks: bool = True, recheck_seconds: float = 2.0):
         self.notebooks = notebooks
         self.recheck_seconds = recheck_seconds
+        self._lock = threading.Lock()
         self._stamp: tuple | None = None
         self._checked = float("-inf")
-        self._items: dict[str, Assignment] = {}
+        self._items: dict[str, Offered] = {}
 
-    def _current_stamp(self) -> tuple:
-        try:
-            files = sorted(self.directory.glob("*.toml"))
-            return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
-        except OSError:
-            return ()
-
-    def all(self) -> dict[str, Assignment]:
-        now = time.monotonic()
-        if now - self._checked < self.recheck_seconds:
+    def all(self) -> dict[str, Offered]:
+        """``{name: Offered}``, sorted by name."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._checked < self.recheck_seconds:
+                return self._items
+            self._checked = now
+            stamp = _stamp()
+            if stamp != self._stamp:
+                if self._stamp is not None:
+                    # the grader keeps parsed manifests for the life of the process: read them again
+                    getattr(grader_assignments._load, "cache_clear", lambda: None)()
+                items = {}
+                for name, *_ in stamp:
+                    try:
+                        items[name] = offered(name, self.notebooks)
+                    except ManifestError as exc:
+                        log.warning("assignment %s is not offered: %s", name, exc)
+                self._items, self._stamp = items, stamp
             return self._items
-        self._checked = now
-        stamp = self._current_stamp()
-        if stamp != self._stamp:
-            items = {}
-            for name, _mtime, _size in stamp:
-                try:
-                    a = parse_manifest(self.directory / name, self.notebooks)
-                except (OSError, ValueError):
-                    continue
-                items[a.id] = a
-            self._items, self._stamp = items, stamp
-        return self._items
 
-    def get(self, assignment_id: str) -> Assignment | None:
-        return self.all().get(assignment_id)
+    def get(self, name: str) -> Offered | None:
+        return self.all().get(name)

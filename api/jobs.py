@@ -1,4 +1,4 @@
-"""The grading job, the same code for both queue back-ends (local worker pool and Redis/RQ).
+"""The grading job's state: claims, leases and results in the database, the same for both queue back-ends.
 
 Life of one submission (all state lives in the ``submissions`` row; see ``api.models``)::
 
@@ -22,40 +22,34 @@ Life of one submission (all state lives in the ``submissions`` row; see ``api.mo
   could not start) -- not the student's fault, so the submission goes back to ``queued`` with a growing
   delay (``retry_at``) until ``max_attempts``, then ``error``.
 
-The grade itself is ``python -m grader grade ARCHIVE --assignment A --out results.json`` run as a child
-process (crash isolation, its own process group, killed if the worker dies), with a time limit.
+Running the grader under a claim is ``api.grader_process``; the RQ job is ``api.queue.rq.rq_grade``.
 """
 from __future__ import annotations
 
-import ctypes
-import functools
-import json
 import logging
 import os
 import secrets
-import signal
 import socket
-import subprocess
 import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import make_engine, make_session_factory
 from .models import Attempt, Submission, utcnow
-from .settings import REPO_ROOT, Settings, load_settings
+from .settings import Settings, load_settings
 from .storage import ArchiveStore
+
+if TYPE_CHECKING:
+    from .results import StoredResult
 
 log = logging.getLogger("api.jobs")
 
-MAX_TEST_OUTPUT_CHARS = 20_000
-RETRYABLE_EXIT_CODES = {2}     # `python -m grader grade`: 2 = grader or configuration error (not the student's)
 RETRY_BACKOFF_SECONDS = 5.0    # delay before attempt n+1 = n * this
-LOG_TAIL_CHARS = 8_000
+NO_RESULT = dict(score=None, max_score=None, questions=None, feedback=None, student_feedback=None)
 
 
 @dataclass(frozen=True)
@@ -72,10 +66,10 @@ class Claim:
 
 @dataclass
 class GradeOutcome:
+    """What one attempt came to; ``result`` (for ``graded``) is what the submission's row will serve."""
+
     status: str                    # 'graded' | 'error' | 'retry' | 'lost'
-    score: float | None = None
-    max_score: float | None = None
-    results_json: str | None = None
+    result: "StoredResult | None" = None
     error: str | None = None
     log_tail: str | None = None
 
@@ -170,8 +164,8 @@ def finish(ctx: JobContext, c: Claim, outcome: GradeOutcome) -> str | None:
         if status in ("graded", "error"):
             written = session.execute(
                 update(Submission).where(*guard)
-                .values(status=status, score=outcome.score, max_score=outcome.max_score,
-                        results_json=outcome.results_json, error=outcome.error, log_tail=outcome.log_tail,
+                .values(status=status, **(outcome.result.columns() if outcome.result is not None else NO_RESULT),
+                        error=outcome.error, log_tail=outcome.log_tail,
                         finished_at=now, claim_token=None, lease_expires_at=None, retry_at=None)
             ).rowcount
         elif status == "retry":
@@ -239,179 +233,3 @@ def reap_expired(sessions: sessionmaker[Session], max_attempts: int) -> list[int
                 log.warning("submission %s: lease of %s expired -> %s", row.id, row.worker, values["status"])
         session.commit()
     return requeued
-
-
-# ------------------------------------------------------------------------------------ running the grader
-
-def _grader_child_setup(sched_idle: bool, nice: int) -> None:
-    """In the grader child: die with the worker (PR_SET_PDEATHSIG) and run at a low CPU priority.
-
-    SCHED_IDLE (default) or a niceness; inherited by everything the grader starts (its sandboxes).
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)   # PR_SET_PDEATHSIG = 1
-    except OSError:
-        pass
-    if sched_idle:
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            return
-        except (OSError, AttributeError):        # not Linux: fall back to the niceness
-            pass
-    if nice:
-        try:
-            os.nice(nice)
-        except OSError:
-            pass
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-
-
-def _tail(path: Path, chars: int = LOG_TAIL_CHARS) -> str:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - chars))
-            return fh.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def grader_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
-    return env
-
-
-def read_results(path: Path) -> tuple[float, float, str]:
-    """Check a Gradescope results file and return ``(score, max_score, json_text)`` (ValueError if bad)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError("results.json is not a JSON object")
-    tests = data.get("tests") or []
-    if not isinstance(tests, list):
-        raise ValueError("results.json: 'tests' is not a list")
-    for t in tests:
-        if isinstance(t, dict) and isinstance(t.get("output"), str) and len(t["output"]) > MAX_TEST_OUTPUT_CHARS:
-            t["output"] = t["output"][:MAX_TEST_OUTPUT_CHARS] + "\n... (output truncated)"
-    extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
-    if "score" in data:
-        score = float(data["score"])
-    else:
-        score = float(sum(float(t.get("score", 0)) for t in tests if isinstance(t, dict)))
-    max_score = extra.get("max_score")
-    if max_score is None:
-        max_score = sum(float(t.get("max_score", 0)) for t in tests if isinstance(t, dict))
-    return score, float(max_score), json.dumps(data)
-
-
-def run_grader(ctx: JobContext, c: Claim, archive: Path) -> GradeOutcome:
-    """Run the grader on ``archive`` while keeping the lease alive; kill it on timeout or lost claim."""
-    settings = ctx.settings
-    workdir = settings.jobs_dir / f"{c.submission_id}-{c.number}-{c.token[:8]}"
-    workdir.mkdir(parents=True, exist_ok=True)
-    out, log_path = workdir / "results.json", workdir / "grader.log"
-    argv = settings.grader_argv() + ["grade", str(archive), "--assignment", c.assignment, "--out", str(out)]
-    if not settings.train_ahead:
-        argv.append("--no-train-ahead")
-    if not settings.grade_notebooks:
-        argv.append("--no-notebooks")
-    with open(log_path, "wb") as log_fh:
-        # its own process group (killed as a whole), but not its own session: a new session is a new
-        # autogroup of Linux's scheduler (for processes in the root cgroup), which gets as much CPU as the
-        # whole service whatever the grader's policy or niceness
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log_fh, stderr=subprocess.STDOUT,
-                                cwd=workdir, env=grader_env(), process_group=0,
-                                preexec_fn=functools.partial(_grader_child_setup, settings.grader_sched_idle,
-                                                             settings.grader_nice))
-    started = time.monotonic()
-    next_beat = started + settings.heartbeat_interval
-    try:
-        while True:
-            try:
-                rc = proc.wait(timeout=0.25)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            now = time.monotonic()
-            if ctx.stop.is_set():
-                raise SystemExit("worker stopping")
-            if now - started > settings.job_timeout:
-                _kill_group(proc)
-                return GradeOutcome("error", error=f"grading timed out after {settings.job_timeout:.0f} s",
-                                    log_tail=_tail(log_path))
-            if now >= next_beat:
-                next_beat = now + settings.heartbeat_interval
-                try:
-                    alive = heartbeat(ctx, c)
-                except Exception as exc:                      # database briefly unavailable: keep grading
-                    log.warning("heartbeat for submission %s failed: %s", c.submission_id, exc)
-                    alive = True
-                if not alive:
-                    _kill_group(proc)
-                    return GradeOutcome("lost")
-    except BaseException:
-        _kill_group(proc)
-        raise
-    tail = _tail(log_path)
-    if rc in RETRYABLE_EXIT_CODES:
-        return GradeOutcome("retry", error=f"the grader could not grade (exit status {rc}); retrying",
-                            log_tail=tail)
-    if rc != 0:
-        return GradeOutcome("error", error=f"the grader exited with status {rc}", log_tail=tail)
-    try:
-        score, max_score, text = read_results(out)
-    except (OSError, ValueError, TypeError) as exc:
-        return GradeOutcome("error", error=f"the grader wrote no valid results file ({exc})", log_tail=tail)
-    return GradeOutcome("graded", score=score, max_score=max_score, results_json=text, log_tail=tail)
-
-
-def process(ctx: JobContext, c: Claim) -> str:
-    """Grade one claimed submission and record the result; returns the attempt's outcome."""
-    archive = ctx.store.path_for(c.archive_sha256)
-    if not archive.is_file():
-        outcome = GradeOutcome("error", error=f"the uploaded archive is missing from storage ({archive})")
-    else:
-        try:
-            outcome = run_grader(ctx, c, archive)
-        except BaseException:
-            try:
-                release(ctx, c, "worker stopped during the grade")
-            except Exception as exc:
-                log.warning("could not release submission %s: %s", c.submission_id, exc)
-            raise
-    if outcome.status == "lost":
-        finish(ctx, c, outcome)             # records the attempt as superseded; the row is not touched
-        return "superseded"
-    written = finish(ctx, c, outcome)
-    log.info("submission %s attempt %s: %s", c.submission_id, c.number,
-             written or f"{outcome.status} discarded (claim expired)")
-    return written or "superseded"
-
-
-# ------------------------------------------------------------------------------------ RQ entry point
-
-_RQ_CONTEXT: JobContext | None = None
-
-
-def rq_grade(submission_id: int) -> str:
-    """The RQ job: claim ``submission_id`` and grade it. A duplicate RQ job finds it claimed and skips."""
-    global _RQ_CONTEXT
-    if _RQ_CONTEXT is None:
-        _RQ_CONTEXT = JobContext.from_env(kind="rq")
-    c = claim(_RQ_CONTEXT, submission_id)
-    if c is None:
-        return "skipped: not queued (already claimed or finished)"
-    return process(_RQ_CONTEXT, c)

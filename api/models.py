@@ -5,7 +5,9 @@ The database is the record of every grading job:
 * ``users``        -- one row per person; the bearer token is stored only as its sha256.
 * ``submissions``  -- one row per upload; it is also the job: ``status`` goes
                       queued -> running -> graded | error, and the claim columns (``claim_token``,
-                      ``lease_expires_at``, ``worker``) say which worker holds it and until when.
+                      ``lease_expires_at``, ``worker``) say which worker holds it and until when. A graded
+                      row holds its result as served (``score``, ``max_score``, ``questions``, ``feedback``,
+                      ``student_feedback``; ``api.results``), written once when the job finishes.
 * ``attempts``     -- one row per claim of a submission by a worker, with its outcome
                       (graded, error, retry, lost, released, superseded); a submission graded once has
                       exactly one attempt with outcome ``graded``.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 STATUSES = ("queued", "running", "graded", "error")
@@ -88,10 +90,12 @@ class Submission(Base):
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # the result
+    # the result, as the API serves it (built once from the grader's results, see api.results)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_score: Mapped[float | None] = mapped_column(Float, nullable=True)
-    results_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    questions: Mapped[list | None] = mapped_column(JSON, nullable=True)          # [{id, title, score, max_score}]
+    feedback: Mapped[dict | None] = mapped_column(JSON, nullable=True)           # instructors: every test
+    student_feedback: Mapped[dict | None] = mapped_column(JSON, nullable=True)   # the student: visible tests
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     log_tail: Mapped[str | None] = mapped_column(Text, nullable=True)
 

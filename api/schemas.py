@@ -20,7 +20,7 @@ class ErrorOut(BaseModel):
 class UploadForm(BaseModel):
     """The multipart form of ``POST /api/v1/submissions`` (documented; the body is read as a stream)."""
 
-    assignment: str = Field(description="assignment id, e.g. assignment2")
+    assignment: str = Field(description="the assignment's id, one of GET /api/v1/assignments")
     file: bytes = Field(json_schema_extra={"format": "binary"}, description="the submission .zip")
 
 

@@ -42,7 +42,6 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
     max_in_flight: int = Field(default=5, ge=1, description="queued+running submissions allowed per student")
 
-    assignments_dir: Path = REPO_ROOT / "grader" / "assignments"
     grader_command: str = Field(
         default=f"{shlex.quote(sys.executable)} -m grader",
         description="command prefix; the job appends `grade ARCHIVE --assignment A --out results.json`",

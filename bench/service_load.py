@@ -36,11 +36,11 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]     # api, and the test helpers (support.servers)
 
 import httpx  # noqa: E402
 
-from api.devservers import RedisServer, Service, Worker, make_zips  # noqa: E402
+from support.servers import RedisServer, Service, Worker, make_zips  # noqa: E402
 from api.settings import load_settings  # noqa: E402
 
 

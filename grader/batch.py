@@ -2,7 +2,8 @@
 
 Every ``.zip`` (or ``.tar``/``.tar.gz``/``.tgz``) file and every folder directly inside ``DIR`` is one
 submission. Each is graded by its own subprocess running the single-submission grade
-(``python -m grader grade SUB --assignment A --out OUT/<name>/results.json``), ``N`` at a time, so one
+(``python -m grader grade SUB --assignment A --out OUT/<name>/results.json``, run and read by
+``grader.child.run_grade``, the same code as the grading service's workers), ``N`` at a time, so one
 submission that crashes, hangs (``--timeout``) or exhausts memory never stops the batch: it gets a row with
 status ``failed`` or ``timeout`` and its log in ``OUT/<name>/grade.log``.
 
@@ -26,8 +27,6 @@ import csv
 import hashlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -37,6 +36,7 @@ from typing import Any, Sequence
 
 from tqdm import tqdm
 
+from grader.child import GradeFailed, ResultsError, child_env, grade_argv, read_results, run_grade
 from grader.text import csv_cell
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
@@ -45,7 +45,7 @@ STAMP = "batch.json"
 LOG = "grade.log"
 CSV_NAME = "grades.csv"
 DEFAULT_TIMEOUT = 1800.0
-LOG_CAP = 1 * 2**20   # bytes of a submission's grade log kept
+MESSAGE_LOG_CHARS = 400   # characters of the log's end quoted in the message of a failed grade
 
 
 @dataclass
@@ -126,7 +126,7 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_results(path: Path) -> dict[str, Any] | None:
+def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -134,9 +134,17 @@ def _read_results(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _read_results(path: Path) -> dict[str, Any] | None:
+    """A results file validated (``grader.child.read_results``), as plain data; None when missing or invalid."""
+    try:
+        return read_results(path).model_dump(mode="json")
+    except ResultsError:
+        return None
+
+
 def already_graded(sub: Submission, out: Path) -> dict[str, Any] | None:
     """The results of an earlier run for ``sub`` if they are complete and match its current content."""
-    stamp = _read_results(out / STAMP)
+    stamp = _read_json(out / STAMP)
     if not stamp or stamp.get("status") != "graded" or stamp.get("fingerprint") != fingerprint(sub.path):
         return None
     return _read_results(out / RESULTS)
@@ -145,62 +153,38 @@ def already_graded(sub: Submission, out: Path) -> dict[str, Any] | None:
 def grade_command(sub: Submission, assignment: str, results_path: Path) -> list[str]:
     """The command that grades one submission (the single-submission CLI, in a fresh interpreter), with one
     worker at a time: the batch uses the cores by grading ``--jobs`` submissions at once."""
-    return [sys.executable, "-m", "grader", "grade", str(sub.path), "--assignment", assignment,
-            "--out", str(results_path), "--no-train-ahead"]
-
-
-def _tail(path: Path, limit: int = 2000) -> str:
-    try:
-        data = path.read_bytes()[-limit:]
-    except OSError:
-        return ""
-    return data.decode("utf-8", "replace").strip()
+    return grade_argv(sub.path, assignment, results_path, train_ahead=False)
 
 
 def grade_one(sub: Submission, assignment: str, out_dir: Path, *, timeout: float = DEFAULT_TIMEOUT,
               command=grade_command) -> Outcome:
-    """Grade ``sub`` in a subprocess into ``out_dir/<name>/``; never raises for what the grade does."""
+    """Grade ``sub`` in a subprocess into ``out_dir/<name>/`` (``grader.child.run_grade``); never raises for
+    what the grade does."""
     out = out_dir / sub.name
     out.mkdir(parents=True, exist_ok=True)
     for stale in (out / RESULTS, out / STAMP):
         stale.unlink(missing_ok=True)
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    started = time.monotonic()
     digest = fingerprint(sub.path)
-    with open(out / LOG, "wb") as log:
-        proc = subprocess.Popen(command(sub, assignment, out / RESULTS), stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-        try:
-            code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            code = None
-    seconds = time.monotonic() - started
-    _cap_log(out / LOG)
-    results = _read_results(out / RESULTS)
-    if code is None:
-        status, message = "timeout", f"grading took longer than {timeout:.0f} s and was stopped"
-    elif code != 0:
-        status, message = "failed", f"the grader exited with status {code}: {_tail(out / LOG, 400)}"
-    elif results is None:
-        status, message = "failed", "the grader wrote no valid results.json"
+    results = None
+    try:
+        graded = run_grade(command(sub, assignment, out / RESULTS), out / RESULTS, out / LOG, timeout=timeout,
+                           env=child_env())
+    except GradeFailed as exc:
+        code, seconds = exc.returncode, exc.seconds
+        if exc.timed_out:
+            status, message = "timeout", f"grading took longer than {timeout:.0f} s and was stopped"
+        elif exc.returncode:
+            status, message = "failed", f"{exc}: {exc.log_tail(MESSAGE_LOG_CHARS).strip()}"
+        else:
+            status, message = "failed", str(exc)
     else:
-        status, message = "graded", ""
+        code, seconds = 0, graded.seconds
+        status, message, results = "graded", "", graded.results.model_dump(mode="json")
     (out / STAMP).write_text(json.dumps({
         "submission": str(sub.path), "fingerprint": digest, "exit_code": code,
         "status": status, "seconds": round(seconds, 3), "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }, indent=1))
-    return Outcome(sub, status, seconds, message, results if status == "graded" else None)
-
-
-def _cap_log(path: Path) -> None:
-    try:
-        if path.stat().st_size > LOG_CAP:
-            data = path.read_bytes()
-            path.write_bytes(data[: LOG_CAP // 2] + b"\n... [log truncated] ...\n" + data[-LOG_CAP // 2:])
-    except OSError:
-        pass
+    return Outcome(sub, status, seconds, message, results)
 
 
 def _questions(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -276,7 +260,7 @@ def grade_batch(directory: str | Path, *, assignment: str, out_dir: str | Path, 
         previous = None if force else already_graded(sub, out_dir / sub.name)
         if previous is not None:
             summary.outcomes.append(Outcome(sub, "skipped", results=previous,
-                                            seconds=float((_read_results(out_dir / sub.name / STAMP) or {})
+                                            seconds=float((_read_json(out_dir / sub.name / STAMP) or {})
                                                           .get("seconds", 0.0))))
         else:
             todo.append(sub)
@@ -305,7 +289,7 @@ def grade_batch(directory: str | Path, *, assignment: str, out_dir: str | Path, 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     parser = parser or argparse.ArgumentParser(prog="python -m grader grade-batch", description=__doc__.split("\n")[0])
     parser.add_argument("directory", type=Path, help="folder holding one .zip or folder per submission")
-    parser.add_argument("--assignment", required=True, help="assignment manifest name, e.g. assignment2")
+    parser.add_argument("--assignment", required=True, help="the assignment's name (`python -m grader list`)")
     parser.add_argument("--out-dir", type=Path, required=True, help="where results and grades.csv go")
     parser.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
     parser.add_argument("--force", action="store_true", help="grade again submissions already graded")

@@ -18,6 +18,7 @@ import threading
 import time
 
 from .. import jobs
+from ..grader_process import process
 from ..settings import REPO_ROOT, Settings
 
 log = logging.getLogger("api.queue.local")
@@ -114,7 +115,7 @@ def run_local_worker(ctx: jobs.JobContext) -> None:
             ctx.stop.wait(ctx.settings.poll_interval)
             continue
         try:
-            jobs.process(ctx, claim)
+            process(ctx, claim)
         except SystemExit:
             break
         except Exception:                        # e.g. the database went away while recording the result:

@@ -1,7 +1,7 @@
 """The distributed queue: Redis + RQ workers (``python -m api worker --queue rq``), on any machine.
 
 Redis only carries the message "grade submission <id>"; the database stays the record of the job. An RQ
-job runs ``api.jobs.rq_grade(id)``, which claims the submission in the database exactly like a local
+job runs ``rq_grade(id)`` (below), which claims the submission in the database exactly like a local
 worker does, so a duplicate message is harmless (the second claim finds it taken and skips).
 
 The service keeps Redis and the database consistent (``RQQueue.sync``, run by the dispatcher's
@@ -28,6 +28,7 @@ from ..settings import Settings
 log = logging.getLogger("api.queue.rq")
 
 STALE_AFTER = timedelta(seconds=30)     # a queued submission this old gets its RQ job checked
+RQ_JOB = "api.queue.rq.rq_grade"         # what an RQ worker imports and calls with the submission's id
 
 
 def new_job_id() -> str:
@@ -43,7 +44,7 @@ class RQQueue:
         self.queue = Queue(settings.rq_queue_name, connection=self.redis)
 
     def enqueue(self, submission_id: int, job_id: str) -> None:
-        self.queue.enqueue("api.jobs.rq_grade", submission_id, job_id=job_id,
+        self.queue.enqueue(RQ_JOB, submission_id, job_id=job_id,
                            job_timeout=int(self.settings.job_timeout + 120), result_ttl=3600,
                            failure_ttl=7 * 24 * 3600, description=f"grade submission {submission_id}")
 
@@ -101,3 +102,22 @@ def run_rq_worker(settings: Settings, burst: bool = False, name: str | None = No
     queue = Queue(settings.rq_queue_name, connection=redis)
     worker = SimpleWorker([queue], connection=redis, name=name)
     worker.work(burst=burst, logging_level="INFO", with_scheduler=False)
+
+
+# ------------------------------------------------------------------------------------ the RQ job
+
+_CONTEXT = None
+
+
+def rq_grade(submission_id: int) -> str:
+    """The RQ job: claim ``submission_id`` and grade it. A duplicate RQ job finds it claimed and skips."""
+    global _CONTEXT
+    from ..grader_process import process
+    from ..jobs import JobContext, claim
+
+    if _CONTEXT is None:
+        _CONTEXT = JobContext.from_env(kind="rq")
+    c = claim(_CONTEXT, submission_id)
+    if c is None:
+        return "skipped: not queued (already claimed or finished)"
+    return process(_CONTEXT, c)

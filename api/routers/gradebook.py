@@ -1,15 +1,20 @@
-"""The gradebook as CSV (instructors): one row per student, one column per question.
+"""The gradebook as CSV (instructors): one row per student, one column set per assignment.
+
+A column set is ``submission_id, submitted_at, submissions, score, max_score`` and one column per question
+(``<id> (<title>) /<points>``, the questions of the catalogue, in the order of the results). With
+``?assignment=A`` the gradebook has the set of ``A`` alone, named as just said; without it, the set of every
+assignment the service offers, each column name prefixed with the assignment's id (``A score``, ...).
 
 ``policy=best`` takes each student's highest-scoring graded submission (ties: the later one);
 ``policy=latest`` their most recent graded submission. Every student of the roster gets a row, with
-empty cells when they have no graded submission. Text cells go through ``grader.text.csv_cell``, so a name
-such as ``=HYPERLINK(...)`` stays text in a spreadsheet.
+empty cells when they have no graded submission of an assignment. The scores come from the columns a
+finished job wrote (``score``, ``questions``: ``api.results``); no results file is read. Text cells go
+through ``grader.text.csv_cell``, so a name such as ``=HYPERLINK(...)`` stays text in a spreadsheet.
 """
 from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -19,22 +24,18 @@ from sqlalchemy import select
 from grader.text import csv_cell
 
 from ..auth import DB, Instructor
+from ..catalog import Offered
 from ..errors import APIError
 from ..models import Submission, User
 from ..schemas import ErrorOut
 
 router = APIRouter(tags=["gradebook"])
 
-
-def _question_scores(sub: Submission) -> dict[str, float | None]:
-    try:
-        results = json.loads(sub.results_json or "{}")
-        return {str(q.get("id")): q.get("score") for q in results.get("extra_data", {}).get("questions", [])}
-    except (ValueError, AttributeError, TypeError):
-        return {}
+SET_COLUMNS = ("submission_id", "submitted_at", "submissions", "score", "max_score")
+ID_CHUNK = 500      # submission ids per query when reading the question scores of the chosen submissions
 
 
-def pick(subs: list[Submission], policy: str) -> Submission | None:
+def pick(subs: list, policy: str):
     """The submission that counts for one student under ``policy`` (graded ones only)."""
     graded = [s for s in subs if s.status == "graded" and s.score is not None]
     if not graded:
@@ -54,43 +55,69 @@ def _fmt(x) -> str:
         return ""
 
 
+def _header(a: Offered, prefix: str) -> list[str]:
+    return [csv_cell(f"{prefix}{c}") for c in SET_COLUMNS] + [csv_cell(f"{prefix}{q.id} ({q.title}) /{q.points:g}")
+                                                               for q in a.questions]
+
+
+def _question_scores(session, ids: list[int]) -> dict[int, dict[str, float | None]]:
+    """``{submission id: {question id: score}}`` of the submissions ``ids`` (their stored ``questions``)."""
+    out: dict[int, dict[str, float | None]] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        rows = session.execute(select(Submission.id, Submission.questions)
+                               .where(Submission.id.in_(ids[start:start + ID_CHUNK])))
+        for sid, questions in rows:
+            out[sid] = {str(q.get("id")): q.get("score") for q in questions or [] if isinstance(q, dict)}
+    return out
+
+
 @router.get("/gradebook.csv", response_class=Response, responses={
     200: {"content": {"text/csv": {}}, "description": "the gradebook"},
     403: {"model": ErrorOut}, 422: {"model": ErrorOut}})
 def gradebook_csv(
     request: Request, user: Instructor, session: DB,
-    assignment: Annotated[str | None, Query(description="default: the only assignment, if there is one")] = None,
+    assignment: Annotated[str | None, Query(description="this assignment only (default: every assignment, "
+                                                        "one column set each)")] = None,
     policy: Annotated[Literal["best", "latest"], Query(description="which submission counts")] = "best",
 ) -> Response:
     catalog = request.app.state.catalog
-    known = catalog.all()
     if assignment is None:
-        if len(known) != 1:
-            raise APIError(422, "missing_assignment", "say which assignment: ?assignment=<id> "
-                                                      f"(known: {', '.join(sorted(known)) or 'none'})")
-        assignment = next(iter(known))
-    a = catalog.get(assignment)
-    if a is None:
-        raise APIError(422, "unknown_assignment", f"unknown assignment '{assignment}'")
+        chosen = [a for _, a in sorted(catalog.all().items())]
+    else:
+        a = catalog.get(assignment)
+        if a is None:
+            known = ", ".join(sorted(catalog.all())) or "none"
+            raise APIError(422, "unknown_assignment", f"unknown assignment '{assignment}' (known: {known})")
+        chosen = [a]
+    prefixed = assignment is None
     students = session.scalars(select(User).where(User.role == "student").order_by(User.name)).all()
-    subs: dict[int, list[Submission]] = {}
-    for s in session.scalars(select(Submission).where(Submission.assignment == assignment)):
-        subs.setdefault(s.user_id, []).append(s)
+    subs: dict[tuple[int, str], list] = {}
+    rows = session.execute(select(Submission.id, Submission.user_id, Submission.assignment, Submission.status,
+                                  Submission.score, Submission.max_score, Submission.created_at)
+                           .where(Submission.assignment.in_([a.id for a in chosen])))
+    for s in rows:
+        subs.setdefault((s.user_id, s.assignment), []).append(s)
+    counted = {key: pick(mine, policy) for key, mine in subs.items()}
+    scores = _question_scores(session, sorted(s.id for s in counted.values() if s is not None))
 
     buf = io.StringIO()
     writer = csv.writer(buf)
-    qcols = [q.id for q in a.questions]
-    writer.writerow(["student", "submission_id", "submitted_at", "submissions", "score", "max_score"]
-                    + [csv_cell(f"{q.id} ({q.title}) /{q.points:g}") for q in a.questions])
+    header = ["student"]
+    for a in chosen:
+        header += _header(a, f"{a.id} " if prefixed else "")
+    writer.writerow(header)
     for st in students:
-        mine = subs.get(st.id, [])
-        chosen = pick(mine, policy)
-        if chosen is None:
-            writer.writerow([csv_cell(st.name), "", "", len(mine), "", _fmt(a.max_score)] + [""] * len(qcols))
-            continue
-        per_q = _question_scores(chosen)
-        writer.writerow([csv_cell(st.name), chosen.id, chosen.created_at.isoformat(), len(mine), _fmt(chosen.score),
-                         _fmt(chosen.max_score)] + [_fmt(per_q.get(q)) for q in qcols])
-    filename = f"gradebook-{assignment}-{policy}.csv"
+        line = [csv_cell(st.name)]
+        for a in chosen:
+            mine = subs.get((st.id, a.id), [])
+            sub = counted.get((st.id, a.id))
+            if sub is None:
+                line += ["", "", len(mine), "", _fmt(a.max_score)] + [""] * len(a.questions)
+                continue
+            per_q = scores.get(sub.id, {})
+            line += [sub.id, sub.created_at.isoformat(), len(mine), _fmt(sub.score), _fmt(sub.max_score)]
+            line += [_fmt(per_q.get(q.id)) for q in a.questions]
+        writer.writerow(line)
+    filename = f"gradebook-{assignment or 'all'}-{policy}.csv"
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -2,26 +2,29 @@
 
 A student sees only their own submissions -- another student's id answers 404, exactly like an id that
 does not exist -- and only the tests whose Gradescope ``visibility`` is ``visible``; hidden tests are
-counted (``hidden_tests``) but their names, scores and output never leave the server for a student.
+counted (``hidden_tests``) but their names, scores and output never leave the server for a student (they
+are not even in the student's stored feedback: ``api.results``).
+
+An upload names its assignment (form field ``assignment``), one of the catalogue's (``api.catalog``).
 """
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import defer
 
 from ..auth import DB, CurrentUser, Principal
 from ..catalog import Catalog
 from ..errors import APIError, not_found
 from ..models import Attempt, Submission, User
+from ..results import Feedback
 from ..schemas import (AttemptOut, ErrorOut, Me, QuestionScore, Status, SubmissionCreated, SubmissionList,
-                       SubmissionOut,
-                       SubmissionSummary, TestResult, UploadForm)
+                       SubmissionOut, SubmissionSummary, UploadForm)
 from ..storage import check_zip, receive_upload
 from ..writer import too_many_in_flight
 
@@ -45,10 +48,11 @@ def submission_url(base_url: str, submission_id: int) -> str:
 # ------------------------------------------------------------------------------------------ upload
 
 def _check_assignment(catalog: Catalog, value: str | None) -> str:
-    if not value:
-        raise APIError(422, "missing_assignment", "missing form field 'assignment' (e.g. assignment2)")
-    if catalog.get(value) is None:
+    """The assignment an upload names: one the catalogue offers (else a 422 listing them)."""
+    if not value or catalog.get(value) is None:
         known = ", ".join(sorted(catalog.all())) or "none configured"
+        if not value:
+            raise APIError(422, "missing_assignment", f"missing form field 'assignment' (one of: {known})")
         raise APIError(422, "unknown_assignment", f"unknown assignment '{value}' (known: {known})")
     return value
 
@@ -114,67 +118,39 @@ async def create_submission(request: Request, user: CurrentUser):
 
 # ------------------------------------------------------------------------------------------ reading
 
-def _visible_to_student(visibility: str | None) -> bool:
-    return (visibility or "visible") == "visible"
-
-
 def submission_view(catalog: Catalog, base_url: str, sub: Submission, student_name: str, instructor: bool,
                     attempts: list[Attempt] | None = None) -> SubmissionOut:
-    """The API view of one submission for a student (visible tests only) or an instructor (everything).
+    """The API view of one submission for a student or an instructor, from what the row stores.
 
-    Gradescope visibility: a test is shown to a student only when its ``visibility`` is ``visible`` (the
-    default); ``hidden``, ``after_due_date`` and ``after_published`` tests are counted in ``hidden_tests``
-    and nothing else of them is returned. The overall ``output`` follows ``stdout_visibility``; a results
-    file with ``visibility = hidden`` shows a student only the status.
+    An instructor gets ``feedback`` (every test, the output, the log, the attempts), a student
+    ``student_feedback`` (built by ``api.results`` when the job finished: the visible tests only, the
+    hidden ones counted; the output when it is visible; nothing but the status when the results as a whole
+    are hidden). Before a result exists the questions come from the catalogue, without scores.
     """
     history = None
     if instructor and attempts is not None:
         history = [AttemptOut(number=a.number, worker=a.worker, started_at=a.started_at, finished_at=a.finished_at,
                               outcome=a.outcome, detail=a.detail) for a in attempts]
-    results = json.loads(sub.results_json) if sub.results_json else None
-    questions: list[QuestionScore] = []
-    tests: list[TestResult] = []
-    hidden = 0
-    output = None
-    whole_hidden = False
-    if isinstance(results, dict):
-        extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
-        whole_hidden = results.get("visibility") == "hidden" and not instructor
-        for q in extra.get("questions") or []:
-            if isinstance(q, dict):
-                questions.append(QuestionScore(id=str(q.get("id", "")), title=str(q.get("title", q.get("id", ""))),
-                                               score=q.get("score"), max_score=float(q.get("max_score") or 0)))
-        for t in results.get("tests") or []:
-            if not isinstance(t, dict):
-                continue
-            vis = str(t.get("visibility") or "visible")
-            if instructor or _visible_to_student(vis):
-                number = t.get("number")
-                tests.append(TestResult(name=str(t.get("name", "")), number=None if number is None else str(number),
-                                        score=t.get("score"), max_score=t.get("max_score"),
-                                        status=t.get("status"), output=t.get("output"), visibility=vis))
-            else:
-                hidden += 1
-        if instructor or _visible_to_student(results.get("stdout_visibility")):
-            output = results.get("output")
+    stored = sub.feedback if instructor else sub.student_feedback
+    feedback = Feedback.model_validate(stored) if stored else Feedback()
+    questions = [QuestionScore.model_validate(q) for q in sub.questions or []]
     if not questions:
         a = catalog.get(sub.assignment)
         if a is not None:
             questions = [QuestionScore(id=q.id, title=q.title, score=None, max_score=q.points) for q in a.questions]
+    score = sub.score
+    if not feedback.scores_visible:
+        score, questions = None, []
     queue_seconds = (sub.started_at - sub.created_at).total_seconds() if sub.started_at else None
     grading_seconds = ((sub.finished_at - sub.started_at).total_seconds()
                        if sub.finished_at and sub.started_at else None)
-    view = SubmissionOut(
+    return SubmissionOut(
         id=sub.id, student=student_name, assignment=sub.assignment, status=sub.status, filename=sub.original_name,
         size_bytes=sub.size_bytes, sha256=sub.archive_sha256, created_at=sub.created_at, started_at=sub.started_at,
         finished_at=sub.finished_at, queue_seconds=queue_seconds, grading_seconds=grading_seconds,
-        attempts=sub.attempts, score=sub.score, max_score=sub.max_score, questions=questions, tests=tests,
-        hidden_tests=hidden, output=output, error=sub.error,
+        attempts=sub.attempts, score=score, max_score=sub.max_score, questions=questions, tests=feedback.tests,
+        hidden_tests=feedback.hidden_tests, output=feedback.output, error=sub.error,
         log_tail=sub.log_tail if instructor else None, history=history, url=submission_url(base_url, sub.id))
-    if whole_hidden:
-        view = view.model_copy(update=dict(score=None, questions=[], tests=[], hidden_tests=hidden + len(tests),
-                                           output=None))
-    return view
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut, name="get_submission",
@@ -203,7 +179,9 @@ def list_submissions(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SubmissionList:
     """Newest first. A student gets only their own; an instructor everyone's, filterable by student."""
-    query = select(Submission, User.name).join(User, Submission.user_id == User.id)
+    query = (select(Submission, User.name).join(User, Submission.user_id == User.id)
+             .options(defer(Submission.questions), defer(Submission.feedback), defer(Submission.student_feedback),
+                      defer(Submission.log_tail), defer(Submission.error)))
     if not user.is_instructor:
         query = query.where(Submission.user_id == user.id)
     if student is not None:

@@ -2,7 +2,9 @@
 
 Two servers per module: an *idle* one (no workers, 1 MiB upload limit, 2 jobs in flight per student) for
 every kind of bad input, and a *grading* one (2 local workers, the real `python -m grader grade`) that
-grades starter.zip and solutions.zip built by `python -m grader make-zips`.
+grades starter.zip and solutions.zip built by `python -m grader make-zips`. Both also know the fixture
+course (tests/fixtures/course, through `GRADER_COURSE_DIRS`): its assignments, added only as files, are
+offered beside the repository's, and the grading server grades one of them.
 """
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ import httpx
 import pytest
 
 from api.catalog import Catalog
+from api.settings import REPO_ROOT
+from support.course import make_course
 from support.servers import Service, make_zips, upload, wait_for_status
-from api.settings import REPO_ROOT, load_settings
 
 ASSIGNMENT = "assignment2"
 LIMIT = 1 << 20
@@ -48,9 +51,20 @@ def assert_error(r: httpx.Response, status: int, code: str) -> dict:
 # ---------------------------------------------------------------------------------------------- servers
 
 @pytest.fixture(scope="module")
-def idle(tmp_path_factory):
+def course(tmp_path_factory):
+    """A copy of the fixture course (assignments ``tiny`` and ``tiny2``), known to the servers and, for the
+    expectations, to this process (``GRADER_COURSE_DIRS``)."""
+    root = make_course(tmp_path_factory.mktemp("course"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GRADER_COURSE_DIRS", str(root))
+        yield root
+
+
+@pytest.fixture(scope="module")
+def idle(tmp_path_factory, course):
     svc = Service(tmp_path_factory.mktemp("idle"), workers=0,
-                  env={"GRADER_MAX_UPLOAD_BYTES": LIMIT, "GRADER_MAX_IN_FLIGHT": 2}).start()
+                  env={"GRADER_MAX_UPLOAD_BYTES": LIMIT, "GRADER_MAX_IN_FLIGHT": 2,
+                       "GRADER_COURSE_DIRS": course}).start()
     svc.other_token = svc.add_user("other-student", "student")
     yield svc
     svc.stop()
@@ -62,20 +76,25 @@ def zips(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def grading(tmp_path_factory, zips):
-    """A grading server; alice uploads solutions then starter, bob uploads starter (3 grades, 2 workers)."""
-    svc = Service(tmp_path_factory.mktemp("grading"), workers=2).start()
+def grading(tmp_path_factory, zips, course):
+    """A grading server; alice uploads solutions then starter, bob uploads starter, dora the solutions of the
+    fixture course's ``tiny`` (4 grades, 2 workers)."""
+    tiny = make_zips(tmp_path_factory.mktemp("tiny-zips"), "tiny", env={"GRADER_COURSE_DIRS": course})
+    svc = Service(tmp_path_factory.mktemp("grading"), workers=2, env={"GRADER_COURSE_DIRS": course}).start()
     roster = svc.data_dir / "roster.csv"
-    roster.write_text("name,role\nalice,student\nbob,student\ncarol,student\n")
+    roster.write_text("name,role\nalice,student\nbob,student\ncarol,student\ndora,student\n")
     lines = svc.cli("import-roster", str(roster)).stdout.strip().splitlines()[1:]
     tokens = {line.split(",")[0]: line.split(",")[2] for line in lines}
     svc.tokens = tokens
-    with svc.client(tokens["alice"]) as alice, svc.client(tokens["bob"]) as bob:
+    with svc.client(tokens["alice"]) as alice, svc.client(tokens["bob"]) as bob, \
+            svc.client(tokens["dora"]) as dora:
         r1 = upload(alice, zips["solutions"])
         r2 = upload(bob, zips["starter"])
-        assert r1.status_code == 202 and r2.status_code == 202, (r1.text, r2.text)
+        r4 = upload(dora, tiny["solutions"], assignment="tiny")
+        assert r1.status_code == 202 and r2.status_code == 202 and r4.status_code == 202, (r1.text, r2.text, r4.text)
         svc.alice_full = wait_for_status(alice, r1.json()["id"])
         svc.bob_zero = wait_for_status(bob, r2.json()["id"])
+        svc.dora_tiny = wait_for_status(dora, r4.json()["id"])
         r3 = upload(alice, zips["starter"])
         assert r3.status_code == 202, r3.text
         svc.alice_zero = wait_for_status(alice, r3.json()["id"])
@@ -102,15 +121,32 @@ def test_health_docs_and_page(idle):
 
 
 def test_assignments_come_from_the_grader_manifests(idle):
-    expected = Catalog(load_settings().assignments_dir, notebooks=False).all()  # test services grade code only
-    assert ASSIGNMENT in expected
+    expected = Catalog(notebooks=False).all()          # test services grade code only
+    assert {ASSIGNMENT, "tiny", "tiny2"} <= set(expected)   # the repository's and the fixture course's
     with idle.client() as c:
-        items = {a["id"]: a for a in c.get("/api/v1/assignments").json()["items"]}
-        assert set(items) == set(expected)
-        a = items[ASSIGNMENT]
-        assert [q["id"] for q in a["questions"]] == [q.id for q in expected[ASSIGNMENT].questions]
-        assert a["max_score"] == pytest.approx(sum(q["points"] for q in a["questions"])) and a["max_score"] > 0
+        listed = c.get("/api/v1/assignments").json()["items"]
+        items = {a["id"]: a for a in listed}
+        assert [a["id"] for a in listed] == sorted(expected)
+        for name, a in items.items():
+            assert [(q["id"], q["points"]) for q in a["questions"]] == [(q.id, q.points) for q in expected[name].questions]
+            assert a["title"] == expected[name].title
+            assert a["max_score"] == pytest.approx(sum(q["points"] for q in a["questions"])) and a["max_score"] > 0
+        assert c.get("/api/v1/assignments/tiny").json() == items["tiny"]
         assert_error(c.get("/api/v1/assignments/nope"), 404, "not_found")
+
+
+def test_an_upload_names_one_of_the_assignments(idle):
+    token = idle.add_user("chooser", "student")
+    with idle.client(token) as c:
+        r = post(c, small_zip(), assignment="tiny")
+        assert r.status_code == 202 and r.json()["assignment"] == "tiny", r.text
+        assert c.get(r.json()["url"]).json()["questions"] == [
+            {"id": "Q1", "title": "Array operations", "score": None, "max_score": 5.0}]
+        unknown = assert_error(post(c, small_zip(), assignment="tiny3"), 422, "unknown_assignment")
+        missing = assert_error(post(c, small_zip(), assignment=None), 422, "missing_assignment")
+        for body in (unknown, missing):
+            assert all(name in body["detail"] for name in (ASSIGNMENT, "tiny", "tiny2"))
+        assert c.get("/api/v1/submissions").json()["total"] == 1
 
 
 # ---------------------------------------------------------------------------------------------- bad input
@@ -246,7 +282,7 @@ def test_starter_scores_zero_and_solutions_full_marks(grading):
     assert full["max_score"] > 0
     assert full["score"] == pytest.approx(full["max_score"])
     assert zero["score"] == 0 and zero["max_score"] == full["max_score"]
-    expected = Catalog(load_settings().assignments_dir, notebooks=False).get(ASSIGNMENT)  # code only
+    expected = Catalog(notebooks=False).get(ASSIGNMENT)  # code only
     assert [q["id"] for q in full["questions"]] == [q.id for q in expected.questions]
     for q in full["questions"]:
         assert q["score"] == pytest.approx(q["max_score"]), q
@@ -279,11 +315,13 @@ def test_listing_and_filters(grading):
         assert [s["student"] for s in bob.get("/api/v1/submissions").json()["items"]] == ["bob"]
         assert carol.get("/api/v1/submissions").json() == {"items": [], "total": 0, "limit": 100, "offset": 0}
         everyone = teacher.get("/api/v1/submissions").json()
-        assert everyone["total"] == 3 and {s["student"] for s in everyone["items"]} == {"alice", "bob"}
+        assert everyone["total"] == 4 and {s["student"] for s in everyone["items"]} == {"alice", "bob", "dora"}
         alices = teacher.get("/api/v1/submissions", params={"student": "alice", "assignment": ASSIGNMENT}).json()
         assert alices["total"] == 2 and [s["id"] for s in alices["items"]] == sorted(
             [grading.alice_full["id"], grading.alice_zero["id"]], reverse=True)
         assert teacher.get("/api/v1/submissions", params={"assignment": "other"}).json()["total"] == 0
+        assert [s["student"] for s in teacher.get("/api/v1/submissions",
+                                                  params={"assignment": "tiny"}).json()["items"]] == ["dora"]
 
 
 def test_gradebook_best_and_latest(grading):
@@ -296,7 +334,7 @@ def test_gradebook_best_and_latest(grading):
             return list(csv.DictReader(io.StringIO(r.text)))
         best, latest = book("best"), book("latest")
     rows = {r["student"]: r for r in best}
-    assert set(rows) == {"alice", "bob", "carol", "demo-student"}            # every student has a row
+    assert set(rows) == {"alice", "bob", "carol", "dora", "demo-student"}    # every student has a row
     assert float(rows["alice"]["score"]) == pytest.approx(max_score)
     assert rows["alice"]["submission_id"] == str(grading.alice_full["id"]) and rows["alice"]["submissions"] == "2"
     assert float(rows["bob"]["score"]) == 0 and rows["carol"]["score"] == ""
@@ -306,6 +344,29 @@ def test_gradebook_best_and_latest(grading):
         assert float(rows["alice"][col]) == pytest.approx(q["max_score"])
     late = {r["student"]: r for r in latest}
     assert float(late["alice"]["score"]) == 0 and late["alice"]["submission_id"] == str(grading.alice_zero["id"])
+    assert rows["dora"]["score"] == "" and rows["dora"]["submissions"] == "0"        # dora's is another's
+
+
+def test_an_assignment_added_as_files_is_graded_and_has_its_own_gradebook_columns(grading):
+    import csv
+
+    tiny = grading.dora_tiny
+    assert tiny["status"] == "graded" and tiny["assignment"] == "tiny", tiny.get("error")
+    assert (tiny["score"], tiny["max_score"]) == (5.0, 5.0)
+    assert tiny["questions"] == [{"id": "Q1", "title": "Array operations", "score": 5.0, "max_score": 5.0}]
+    assert {t["name"].rsplit(": ", 1)[-1] for t in tiny["tests"]} <= {"test_scale", "test_row_sums"}
+    with grading.client(grading.instructor_token) as teacher:
+        r = teacher.get("/api/v1/gradebook.csv", params={"policy": "best"})      # every assignment
+        assert r.status_code == 200, r.text
+        assert 'filename="gradebook-all-best.csv"' in r.headers["content-disposition"]
+        rows = {row["student"]: row for row in csv.DictReader(io.StringIO(r.text))}
+        header = next(csv.reader(io.StringIO(r.text)))
+    offered = sorted(Catalog(notebooks=False).all())
+    assert [h.split(" ")[0] for h in header[1:] if h.endswith(" score")] == offered    # a column set each
+    assert rows["dora"]["tiny score"] == "5" and rows["dora"]["tiny Q1 (Array operations) /5"] == "5"
+    assert rows["dora"][f"{ASSIGNMENT} score"] == "" and rows["alice"]["tiny score"] == ""
+    assert float(rows["alice"][f"{ASSIGNMENT} score"]) == pytest.approx(grading.alice_full["max_score"])
+    assert rows["carol"]["tiny2 submissions"] == "0" and rows["carol"]["tiny2 max_score"] == "4"
 
 
 def test_archives_are_stored_once_by_content_hash(grading, zips):
@@ -313,6 +374,7 @@ def test_archives_are_stored_once_by_content_hash(grading, zips):
     store = grading.data_dir / "uploads" / "sha256"
     files = sorted(p.name for p in store.rglob("*.zip"))
     digests = {hashlib.sha256(zips[k].read_bytes()).hexdigest() for k in ("starter", "solutions")}
+    digests.add(grading.dora_tiny["sha256"])
     assert files == sorted(f"{d}.zip" for d in digests)          # starter uploaded twice, stored once
     assert grading.bob_zero["sha256"] == grading.alice_zero["sha256"]
     assert grading.alice_zero["filename"] == "starter.zip"

@@ -1,7 +1,8 @@
-"""The service's pieces without a server: job state machine on a real SQLite file, visibility, manifests.
+"""The service's pieces without a server: job state machine on a real SQLite file, stored results and their
+visibility, the gradebook, the catalogue, the migration, users, uploads.
 
 The job functions run against a migrated SQLite database in a temp dir (two JobContexts stand for two
-workers); the HTTP behaviour of the same code is covered by the other test_api_* files.
+workers); the HTTP behaviour of the same code is covered by the other files of tests/api.
 """
 from __future__ import annotations
 
@@ -9,19 +10,49 @@ import datetime as dt
 import json
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
-from api import jobs
+from grader.scoring import ExtraData, QuestionScore, Results
+from grader.scoring import TestResult as GraderTest   # (a name pytest does not take for a test class)
+
+from api import grader_process, jobs
 from api.auth import create_user, hash_token, import_roster
-from api.catalog import Catalog, parse_manifest
+from api.catalog import Catalog, Offered, Question
 from api.db import make_engine, make_session_factory, migrate
 from api.models import Attempt, Submission, User, utcnow
+from api.results import stored_result
 from api.routers.gradebook import pick
 from api.routers.submissions import submission_view
 from api.settings import load_settings
+from support.paths import ROOT
+
+
+def results_of(tests: list[GraderTest], score: float = 6.0, max_score: float = 10.0, **top) -> Results:
+    """A valid results file's model (``grader.scoring.Results``) with ``tests`` and one question, Q1."""
+    extra = ExtraData(assignment="assignment2", max_score=max_score,
+                      questions=[QuestionScore(id="Q1", title="One", score=score, max_score=max_score)])
+    return Results(**{"score": score, "execution_time": 1.0, "output": "overall note", "tests": tests,
+                      "extra_data": extra, **top})
+
+
+def graded(score: float = 100.0, max_score: float = 100.0) -> jobs.GradeOutcome:
+    t = GraderTest(name="t", number="1.1", score=score, max_score=max_score, status="passed")
+    return jobs.GradeOutcome("graded", result=stored_result(results_of([t], score, max_score)))
+
+
+class StubCatalog:
+    """A catalogue of fixed assignments (what ``api.catalog.Catalog`` offers)."""
+
+    def __init__(self, *items: Offered):
+        self.items = {a.id: a for a in items}
+
+    def all(self):
+        return self.items
+
+    def get(self, name):
+        return self.items.get(name)
 
 
 # ---------------------------------------------------------------------------------------------- jobs
@@ -72,9 +103,8 @@ def test_only_the_current_claim_may_write_the_result(ctxs):
     new = jobs.claim(b)
     assert new is not None and new.number == 2
     assert not jobs.heartbeat(a, old)                         # a learns it lost the claim
-    late = jobs.GradeOutcome("graded", score=1.0, max_score=100.0, results_json="{}")
-    assert not jobs.finish(a, old, late)                      # a's late result is discarded
-    assert jobs.finish(b, new, jobs.GradeOutcome("graded", score=100.0, max_score=100.0, results_json="{}"))
+    assert not jobs.finish(a, old, graded(score=1.0))         # a's late result is discarded
+    assert jobs.finish(b, new, graded())
     r = row(a)
     assert (r.status, r.score, r.attempts, r.claim_token) == ("graded", 100.0, 2, None)
     assert outcomes(a) == ["lost", "graded"]
@@ -104,66 +134,76 @@ def test_a_job_whose_workers_keep_dying_ends_as_error(ctxs):
     assert jobs.claim(a) is None and outcomes(a) == ["lost", "lost"]
 
 
-def test_the_grader_is_run_and_its_results_read(ctxs, tmp_path):
-    """process() with a stand-in grader command: results file read, failures and timeouts become errors."""
+def test_the_grader_is_run_and_its_results_stored(ctxs, tmp_path):
+    """process() with a stand-in grader command: the validated results stored as served; failures, invalid
+    results and timeouts become errors."""
     a, _ = ctxs
     archive = a.store.path_for("0" * 64)
     archive.parent.mkdir(parents=True)
     archive.write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    results = results_of([GraderTest(name="t", number="1.1", score=7, max_score=10, status="failed",
+                                     output="x" * 30000),
+                          GraderTest(name="secret", number="1.2", score=0, max_score=0.5, status="failed",
+                                     output="SECRET", visibility="hidden")], score=7.0, max_score=10.5)
+    canned = tmp_path / "canned.json"
+    canned.write_text(results.model_dump_json())
     script = tmp_path / "g.py"
     script.write_text(
-        "import json, sys, time\n"
+        "import shutil, sys\n"
         "a = sys.argv[1:]\n"
-        "res = {'score': 7, 'tests': [{'name': 't', 'score': 7, 'max_score': 10, 'output': 'x' * 30000}],\n"
-        "       'extra_data': {'max_score': 10,\n"
-        "                      'questions': [{'id': 'Q1', 'title': 'T', 'score': 7, 'max_score': 10}]}}\n"
-        "json.dump(res, open(a[a.index('--out') + 1], 'w'))\n"
-        "print('graded', a[a.index('--assignment') + 1])\n")
+        f"shutil.copy({str(canned)!r}, a[a.index('--out') + 1])\n"
+        "print('graded', a[a.index('--assignment') + 1], '--no-notebooks' in a, '--no-train-ahead' in a)\n")
     a.settings.grader_command = f"{sys.executable} {script}"
+    a.settings.grade_notebooks, a.settings.train_ahead = False, False
     c = jobs.claim(a)
-    assert jobs.process(a, c) == "graded"
+    assert grader_process.process(a, c) == "graded"
     r = row(a)
-    assert (r.score, r.max_score) == (7.0, 10.0) and "graded assignment2" in r.log_tail
-    assert len(json.loads(r.results_json)["tests"][0]["output"]) < 21_000      # outputs are capped
+    assert (r.score, r.max_score) == (7.0, 10.5) and "graded assignment2 True True" in r.log_tail
+    assert r.questions == [{"id": "Q1", "title": "One", "score": 7.0, "max_score": 10.5}]
+    assert [t["name"] for t in r.feedback["tests"]] == ["t", "secret"]
+    assert len(r.feedback["tests"][0]["output"]) < 21_000                       # outputs are capped
+    assert [t["name"] for t in r.student_feedback["tests"]] == ["t"] and r.student_feedback["hidden_tests"] == 1
+    assert "SECRET" not in json.dumps(r.student_feedback)
 
-    a.settings.grader_command = f"{sys.executable} -c \"import sys; sys.exit('boom')\""
-    with a.sessions() as s:
-        s.execute(update(Submission).values(status="queued"))
-        s.commit()
-    assert jobs.process(a, jobs.claim(a)) == "error"
-    assert "exited with status 1" in row(a).error and "boom" in row(a).log_tail
+    def again(command: str) -> Submission:
+        a.settings.grader_command = command
+        with a.sessions() as s:
+            s.execute(update(Submission).values(status="queued"))
+            s.commit()
+        assert grader_process.process(a, jobs.claim(a)) == "error"
+        return row(a)
 
-    a.settings.grader_command = f"{sys.executable} -c \"import time; time.sleep(30)\" "
+    r = again(f"{sys.executable} -c \"import sys; sys.exit('boom')\"")
+    assert "exited with status 1" in r.error and "boom" in r.log_tail
+    assert r.score is None and r.questions is None and r.feedback is None and r.student_feedback is None
+    r = again(f"{sys.executable} -c \"import sys; open(sys.argv[sys.argv.index('--out') + 1], 'w').write('{{}}')\"")
+    assert "no valid results file" in r.error and "score" in r.error               # says what is missing
     a.settings.job_timeout = 1.0
-    with a.sessions() as s:
-        s.execute(update(Submission).values(status="queued"))
-        s.commit()
     t0 = time.monotonic()
-    assert jobs.process(a, jobs.claim(a)) == "error"
-    assert "timed out" in row(a).error and time.monotonic() - t0 < 10
+    r = again(f"{sys.executable} -c \"import time; time.sleep(30)\" ")
+    assert "timed out" in r.error and time.monotonic() - t0 < 10
 
 
 # ---------------------------------------------------------------------------------------------- views
 
-RESULTS = {
-    "score": 6.0, "output": "overall note", "stdout_visibility": "visible",
-    "tests": [
-        {"name": "shown", "number": "1.1", "score": 2, "max_score": 2, "output": "fine", "visibility": "visible"},
-        {"name": "default-visible", "score": 1, "max_score": 1},
-        {"name": "secret-test", "score": 3, "max_score": 3, "output": "SECRET-DETAIL", "visibility": "hidden"},
-        {"name": "later", "score": 0, "max_score": 4, "output": "LATER-DETAIL", "visibility": "after_due_date"},
-    ],
-    "extra_data": {"max_score": 10.0, "questions": [{"id": "Q1", "title": "One", "score": 6.0, "max_score": 10.0}]},
-}
+RESULTS = results_of(stdout_visibility="visible", tests=[
+    GraderTest(name="shown", number="1.1", score=2, max_score=2, status="passed", output="fine"),
+    GraderTest(name="default-visible", number="1.2", score=1, max_score=1, status="passed"),
+    GraderTest(name="secret-test", number="1.3", score=3, max_score=3, status="passed", output="SECRET-DETAIL",
+               visibility="hidden"),
+    GraderTest(name="later", number="1.4", score=0, max_score=4, status="failed", output="LATER-DETAIL",
+               visibility="after_due_date"),
+])
 
 
-def view_of(results: dict, instructor: bool):
+def view_of(results: Results | None, instructor: bool, status: str = "graded"):
     now = utcnow()
-    sub = Submission(id=5, user_id=1, assignment="assignment2", status="graded", original_name="a.zip",
+    sub = Submission(id=5, user_id=1, assignment="assignment2", status=status, original_name="a.zip",
                      archive_sha256="f" * 64, size_bytes=10, created_at=now - dt.timedelta(seconds=9),
-                     started_at=now - dt.timedelta(seconds=5), finished_at=now, attempts=1, score=6.0,
-                     max_score=10.0, results_json=json.dumps(results), log_tail="LOG")
-    return submission_view(Catalog(Path("/nonexistent")), "http://h/", sub, "stu", instructor, attempts=[])
+                     started_at=now - dt.timedelta(seconds=5), finished_at=now, attempts=1, log_tail="LOG",
+                     **(stored_result(results).columns() if results is not None else {}))
+    catalog = StubCatalog(Offered("assignment2", "A2", (Question("Q1", "One", 10.0), Question("Q2", "Two", 5.0))))
+    return submission_view(catalog, "http://h/", sub, "stu", instructor, attempts=[])
 
 
 def test_students_see_only_visible_tests():
@@ -173,17 +213,29 @@ def test_students_see_only_visible_tests():
     text = student.model_dump_json()
     assert "SECRET" not in text and "LATER" not in text and "secret-test" not in text
     assert student.log_tail is None and student.history is None and student.output == "overall note"
-    assert student.url == "http://h/api/v1/submissions/5"
+    assert student.url == "http://h/api/v1/submissions/5" and student.score == 6.0
+    assert [(q.id, q.score) for q in student.questions] == [("Q1", 6.0)]
     assert student.queue_seconds == pytest.approx(4.0) and student.grading_seconds == pytest.approx(5.0)
 
     teacher = view_of(RESULTS, instructor=True)
     assert len(teacher.tests) == 4 and teacher.hidden_tests == 0 and teacher.log_tail == "LOG"
 
-    quiet = view_of(dict(RESULTS, stdout_visibility="hidden"), instructor=False)
+    quiet = view_of(RESULTS.model_copy(update=dict(stdout_visibility="hidden")), instructor=False)
     assert quiet.output is None
-    sealed = view_of(dict(RESULTS, visibility="hidden"), instructor=False)
+    hidden = RESULTS.model_copy(update=dict(visibility="hidden"))
+    sealed = view_of(hidden, instructor=False)
     assert sealed.score is None and sealed.tests == [] and sealed.questions == [] and sealed.hidden_tests == 4
+    assert "SECRET" not in json.dumps(stored_result(hidden).student_feedback.model_dump())   # not even stored
+    assert view_of(hidden, instructor=True).score == 6.0
 
+
+def test_before_a_result_the_questions_come_from_the_catalogue():
+    view = view_of(None, instructor=False, status="queued")
+    assert [(q.id, q.score, q.max_score) for q in view.questions] == [("Q1", None, 10.0), ("Q2", None, 5.0)]
+    assert view.tests == [] and view.score is None and view.output is None and view.hidden_tests == 0
+
+
+# ---------------------------------------------------------------------------------------------- gradebook
 
 def test_gradebook_policies():
     t = utcnow()
@@ -200,15 +252,20 @@ def test_gradebook_score_cells_are_numbers_or_empty():
     assert [_fmt(v) for v in (3, 2.5, "4", None, "n/a", [1], True)] == ["3", "2.5", "4", "", "", "", ""]
 
 
-def test_gradebook_cells_a_spreadsheet_would_evaluate_stay_text(tmp_path):
-    """Roster names end up in the instructors' spreadsheet: one starting like a formula gets a leading '."""
+def gradebook_rows(session, catalog, **params) -> list[list[str]]:
     import csv
     import io
     from types import SimpleNamespace
 
     from api.routers.gradebook import gradebook_csv
 
-    (tmp_path / "a.toml").write_text('id = "a"\ntitle = "A"\n[[questions]]\nid = "q1"\ntitle = "=T()"\npoints = 3\n')
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(catalog=catalog)))
+    response = gradebook_csv(request, None, session, **{"assignment": None, "policy": "best", **params})
+    return list(csv.reader(io.StringIO(response.body.decode())))
+
+
+def test_gradebook_cells_a_spreadsheet_would_evaluate_stay_text(tmp_path):
+    """Roster names end up in the instructors' spreadsheet: one starting like a formula gets a leading '."""
     engine = make_engine(f"sqlite:///{tmp_path}/g.db")
     migrate(engine)
     names = ['=HYPERLINK("http://evil","x")', "+1", "-1", "@SUM(A1)", "plain"]
@@ -218,11 +275,9 @@ def test_gradebook_cells_a_spreadsheet_would_evaluate_stay_text(tmp_path):
         uid = s.scalar(select(User.id).where(User.name == "-1"))
         s.add(Submission(user_id=uid, assignment="a", status="graded", original_name="x.zip", archive_sha256="0" * 64,
                          size_bytes=1, score=2.0, max_score=3.0,
-                         results_json=json.dumps({"extra_data": {"questions": [{"id": "q1", "score": 2.0}]}})))
+                         questions=[{"id": "q1", "title": "=T()", "score": 2.0, "max_score": 3.0}]))
         s.commit()
-        request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(catalog=Catalog(tmp_path))))
-        response = gradebook_csv(request, None, s, assignment="a", policy="best")
-    rows = list(csv.reader(io.StringIO(response.body.decode())))
+        rows = gradebook_rows(s, StubCatalog(Offered("a", "A", (Question("q1", "=T()", 3.0),))), assignment="a")
     assert rows[0][-1] == "q1 (=T()) /3" and len(rows) == 1 + len(names)
     by_name = {r[0]: r for r in rows[1:]}
     assert set(by_name) == {"'" + n for n in names[:4]} | {"plain"}
@@ -230,48 +285,140 @@ def test_gradebook_cells_a_spreadsheet_would_evaluate_stay_text(tmp_path):
     assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
 
 
-# ---------------------------------------------------------------------------------------------- manifests, users
+def test_the_gradebook_has_a_column_set_per_assignment(tmp_path):
+    """Without ?assignment= every assignment gets its columns (prefixed with its id), from the stored
+    question scores of the submission that counts."""
+    engine = make_engine(f"sqlite:///{tmp_path}/g.db")
+    migrate(engine)
+    catalog = StubCatalog(Offered("a", "A", (Question("Q1", "One", 3.0),)),
+                          Offered("b", "B", (Question("Q1", "Uno", 1.0), Question("Q2", "Dos", 1.0))))
 
-def test_manifest_reading_is_lenient(tmp_path):
-    (tmp_path / "a.toml").write_text('id = "a"\ntitle = "A"\n[[questions]]\nid = "q1"\npoints = 3\n'
-                                     '[[questions]]\nid = "q2"\ntitle = "Two"\n[questions.tests]\nt1 = 1\nt2 = 2.5\n')
-    (tmp_path / "b.toml").write_text('[assignment]\nname = "b"\n[questions.x]\ntitle = "X"\nmax_score = 4\n'
-                                     '[[notebooks]]\nname = "FC"\npoints = 5\n'
-                                     '[[notebooks]]\nname = "Drop"\npoints = 2\n'
-                                     '[[notebooks]]\nname = "free"\npoints = 0\n')
-    (tmp_path / "broken.toml").write_text("this is = = not toml")
-    cat = Catalog(tmp_path, recheck_seconds=0)
-    assert set(cat.all()) == {"a", "b"}
-    a, b = cat.get("a"), cat.get("b")
-    assert [(q.id, q.title, q.points) for q in a.questions] == [("q1", "q1", 3.0), ("q2", "Two", 3.5)]
-    assert [(q.id, q.title, q.points) for q in b.questions] == [
-        ("x", "X", 4.0), ("NB", "Notebooks run to the end", 7.0)] and b.max_score == 11.0
-    code_only = Catalog(tmp_path, recheck_seconds=0, notebooks=False).get("b")
-    assert [(q.id, q.points) for q in code_only.questions] == [("x", 4.0)]
-    (tmp_path / "a.toml").unlink()
-    assert set(cat.all()) == {"b"}                                     # re-read when files change
+    def q(qid: str, score: float, top: float) -> dict:
+        return {"id": qid, "title": "", "score": score, "max_score": top}
+
+    with make_session_factory(engine)() as s:
+        for name in ("ann", "bo"):
+            create_user(s, name, "student")
+        ann, bo = s.scalars(select(User.id).order_by(User.name)).all()
+        common = dict(original_name="x.zip", archive_sha256="0" * 64, size_bytes=1)
+        s.add_all([
+            Submission(id=1, user_id=ann, assignment="a", status="graded", score=1.0, max_score=3.0,
+                       questions=[q("Q1", 1.0, 3.0)], **common),
+            Submission(id=2, user_id=ann, assignment="a", status="graded", score=3.0, max_score=3.0,
+                       questions=[q("Q1", 3.0, 3.0)], **common),
+            Submission(id=3, user_id=ann, assignment="b", status="graded", score=1.0, max_score=2.0,
+                       questions=[q("Q1", 0.0, 1.0), q("Q2", 1.0, 1.0)], **common),
+            Submission(id=4, user_id=bo, assignment="b", status="error", **common),
+            Submission(id=5, user_id=bo, assignment="other", status="graded", score=9.0, max_score=9.0, **common)])
+        s.commit()
+        rows = gradebook_rows(s, catalog)
+        only_b = gradebook_rows(s, catalog, assignment="b", policy="latest")
+    header, ann_row, bo_row = rows
+    assert header == ["student", "a submission_id", "a submitted_at", "a submissions", "a score", "a max_score",
+                      "a Q1 (One) /3", "b submission_id", "b submitted_at", "b submissions", "b score",
+                      "b max_score", "b Q1 (Uno) /1", "b Q2 (Dos) /1"]
+    cells = dict(zip(header, ann_row))
+    assert (cells["a submission_id"], cells["a submissions"], cells["a score"], cells["a Q1 (One) /3"]) == \
+        ("2", "2", "3", "3")
+    assert (cells["b submission_id"], cells["b Q1 (Uno) /1"], cells["b Q2 (Dos) /1"]) == ("3", "0", "1")
+    cells = dict(zip(header, bo_row))
+    assert cells["a submissions"] == "0" and cells["b submissions"] == "1" and cells["b score"] == ""
+    assert cells["a max_score"] == "3" and cells["b max_score"] == "2"              # the catalogue's maximum
+    assert only_b[0] == ["student", "submission_id", "submitted_at", "submissions", "score", "max_score",
+                         "Q1 (Uno) /1", "Q2 (Dos) /1"]
+    assert only_b[1][1] == "3" and only_b[2][4] == ""
 
 
-def test_the_real_manifest_agrees_with_the_grader():
-    settings = load_settings()
-    ours = Catalog(settings.assignments_dir).get("assignment2")
-    assert ours is not None and ours.max_score > 0
-    try:
-        from grader.assignments import load_assignment
-    except ImportError:
-        pytest.skip("grader.assignments has no load_assignment")
-    theirs = load_assignment("assignment2")
-    assert [q.id for q in ours.questions][:len(theirs.questions)] == [q.id for q in theirs.questions]
-    for q, t in zip(ours.questions, theirs.questions):
-        assert q.points == pytest.approx(t.max_score) and q.title == t.title
-    assert parse_manifest(settings.assignments_dir / "assignment2.toml").id == "assignment2"
-    # the notebooks' question: the same id, title and points as the grader reports
+# ---------------------------------------------------------------------------------------------- catalogue
+
+def test_the_catalogue_is_every_assignment_the_grader_finds():
+    from grader.assignments import available, load_assignment
     from grader.notebooks import NOTEBOOK_QUESTION
 
-    assert (ours.questions[-1].id, ours.questions[-1].title) == NOTEBOOK_QUESTION
-    assert ours.questions[-1].points == pytest.approx(theirs.notebook_points) and theirs.notebook_points > 0
-    assert len(ours.questions) == len(theirs.questions) + 1
+    with_nb, code_only = Catalog().all(), Catalog(notebooks=False).all()
+    assert list(with_nb) == list(code_only) == available() and "assignment2" in with_nb
+    for name, ours in with_nb.items():
+        theirs = load_assignment(name)
+        assert ours.title == theirs.title
+        assert [(q.id, q.title, q.points) for q in code_only[name].questions] == [
+            (q.id, q.title, q.max_score) for q in theirs.questions]
+        assert code_only[name].max_score == pytest.approx(theirs.max_score)
+        if theirs.notebook_points > 0:      # the notebooks' question, as the grader reports it
+            assert (ours.questions[-1].id, ours.questions[-1].title) == NOTEBOOK_QUESTION
+            assert ours.questions[-1].points == pytest.approx(theirs.notebook_points)
+            assert ours.max_score == pytest.approx(theirs.max_score + theirs.notebook_points)
 
+
+def test_an_assignment_added_as_files_is_offered_and_a_broken_manifest_is_not(tmp_path, monkeypatch):
+    import shutil
+
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "course", course, symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setenv("GRADER_COURSE_DIRS", str(course))
+    catalog = Catalog(notebooks=False, recheck_seconds=0)
+    found = catalog.all()
+    assert {"tiny", "tiny2", "assignment2"} <= set(found)
+    assert [(q.id, q.points) for q in found["tiny"].questions] == [("Q1", 5.0)]
+    manifest = course / "grader" / "assignments" / "tiny" / "manifest.toml"
+    good = manifest.read_text()
+    manifest.write_text(good.replace("test_row_sums = 3", "test_row_sums = 4"))
+    assert [(q.id, q.points) for q in catalog.get("tiny").questions] == [("Q1", 6.0)]   # read again
+    manifest.write_text(good.replace("test_row_sums = 3", "test_row_sums = 0"))       # invalid: 0 points
+    assert catalog.get("tiny") is None and catalog.get("tiny2") is not None
+    manifest.write_text(good)
+    assert catalog.get("tiny").max_score == 5.0
+    monkeypatch.delenv("GRADER_COURSE_DIRS")
+    assert "tiny" not in catalog.all()
+
+
+# ---------------------------------------------------------------------------------------------- database
+
+def test_the_migration_converts_stored_results_files(tmp_path):
+    """0003 turns the old ``results_json`` of existing rows into the stored columns (and back on downgrade)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from api.db import _alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path}/m.db")
+    cfg = _alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    old = {"score": 6.0, "output": "overall note", "stdout_visibility": "visible",
+           "tests": [{"name": "shown", "score": 2, "max_score": 2, "output": "fine"},
+                     {"name": "secret", "score": 4, "max_score": 4, "output": "SECRET", "visibility": "hidden"}],
+           "extra_data": {"max_score": 10.0, "questions": [{"id": "Q1", "title": "One", "score": 6.0,
+                                                            "max_score": 10.0}]}}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (id, name, role, token_hash, created_at) "
+                          "VALUES (1, 'stu', 'student', 'h', '2025-01-01 00:00:00')"))
+        for sid, results in ((1, json.dumps(old)), (2, "not json"), (3, None)):
+            conn.execute(text("INSERT INTO submissions (id, user_id, assignment, status, original_name, "
+                              "archive_sha256, size_bytes, created_at, attempts, score, max_score, results_json) "
+                              "VALUES (:id, 1, 'a', 'graded', 'x.zip', :sha, 1, '2025-01-01 00:00:00', 1, 6, 10, "
+                              ":results)"), {"id": sid, "sha": "0" * 64, "results": results})
+    migrate(engine)
+    with make_session_factory(engine)() as s:
+        first, second, third = s.scalars(select(Submission).order_by(Submission.id)).all()
+    assert first.questions == [{"id": "Q1", "title": "One", "score": 6.0, "max_score": 10.0}]
+    assert [t["name"] for t in first.feedback["tests"]] == ["shown", "secret"]
+    assert [t["name"] for t in first.student_feedback["tests"]] == ["shown"]
+    assert first.student_feedback["hidden_tests"] == 1 and first.student_feedback["output"] == "overall note"
+    assert second.feedback is None and third.feedback is None and second.score == 6.0
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    with engine.connect() as conn:
+        back = json.loads(conn.execute(text("SELECT results_json FROM submissions WHERE id = 1")).scalar())
+    assert back["extra_data"]["questions"][0]["score"] == 6.0 and len(back["tests"]) == 2
+    assert back["stdout_visibility"] == "visible" and back["tests"][1]["visibility"] == "hidden"
+    migrate(engine)
+    engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------- users
 
 def test_tokens_are_stored_hashed_and_roster_import(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path}/u.db")
@@ -361,12 +508,12 @@ def test_grader_infrastructure_errors_are_retried_then_reported(ctxs, monkeypatc
     archive.write_bytes(b"PK\x05\x06" + b"\0" * 18)
     a.settings.grader_command = f"{sys.executable} -c \"import sys; sys.exit('grader: error: no sandbox' and 2)\""
     monkeypatch.setattr(jobs, "RETRY_BACKOFF_SECONDS", 0.3)
-    assert jobs.process(a, jobs.claim(a)) == "retry"
+    assert grader_process.process(a, jobs.claim(a)) == "retry"
     r = row(a)
     assert r.status == "queued" and r.retry_at is not None and "retrying" in r.error
     assert jobs.claim(a) is None                                  # not before retry_at
     time.sleep(0.4)
-    assert jobs.process(a, jobs.claim(a)) == "error"              # max_attempts = 2 reached
+    assert grader_process.process(a, jobs.claim(a)) == "error"    # max_attempts = 2 reached
     r = row(a)
     assert r.status == "error" and r.attempts == 2 and outcomes(a) == ["retry", "error"]
 

@@ -1,5 +1,7 @@
 """Real servers as child processes, for the tests and the benchmark: the service, RQ workers, Redis, PostgreSQL.
 
+(``tests/`` is on ``sys.path``: ``from support.servers import Service``; ``bench/service_load.py`` puts it there.)
+
 Nothing here is a mock: ``Service`` runs ``python -m api serve`` on a free loopback port with its own data
 directory, ``RedisServer`` runs Debian's ``redis-server``, ``PostgresServer`` runs ``initdb`` and ``postgres``
 in a temporary directory (as the ``postgres`` user via ``setpriv`` when we are root, because PostgreSQL
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from .settings import REPO_ROOT
+from .paths import ROOT as REPO_ROOT
 
 
 def free_port() -> int:
@@ -274,20 +276,24 @@ class PostgresServer:
 
 # ------------------------------------------------------------------------------ helpers for tests and bench
 
-def make_zips(out_dir: Path, timeout: float = 300.0) -> dict[str, Path]:
-    """Build ``starter.zip`` and ``solutions.zip`` with ``python -m grader make-zips OUT_DIR``.
+def make_zips(out_dir: Path, assignment: str = "assignment2", timeout: float = 300.0,
+              env: dict | None = None) -> dict[str, Path]:
+    """Build ``assignment``'s ``starter.zip`` and ``solutions.zip`` with
+    ``python -m grader make-zips OUT_DIR --assignment A`` (they are written to ``OUT_DIR/A/``); returns
+    ``{"starter": path, "solutions": path}``. ``env``: more environment (e.g. ``GRADER_COURSE_DIRS``).
 
     (The grader command is the one the service uses, ``$GRADER_GRADER_COMMAND``, default ``python -m grader``.)
     """
-    from .settings import load_settings
+    from api.settings import load_settings
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(load_settings().grader_argv() + ["make-zips", str(out_dir)], cwd=REPO_ROOT,
-                          env=base_env(), capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(load_settings().grader_argv() + ["make-zips", str(out_dir), "--assignment", assignment],
+                          cwd=REPO_ROOT, env=base_env(**(env or {})), capture_output=True, text=True,
+                          timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"make-zips failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
-    zips = {"starter": out_dir / "starter.zip", "solutions": out_dir / "solutions.zip"}
+    zips = {"starter": out_dir / assignment / "starter.zip", "solutions": out_dir / assignment / "solutions.zip"}
     for name, path in zips.items():
         if not path.is_file():
             raise FileNotFoundError(f"make-zips did not write {path}")

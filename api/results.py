@@ -1,0 +1,71 @@
+"""What the service keeps of a grade, built once when the job finishes and served as stored.
+
+The grader's ``results.json`` is read and validated into ``grader.scoring.Results`` by ``grader.child``
+(the only place it is parsed); :func:`stored_result` turns it into the columns of the submission's row:
+
+* ``score``, ``max_score``;
+* ``questions``: the per-question scores (the gradebook reads only these);
+* ``feedback``: what an instructor sees -- every test and the grader's overall output;
+* ``student_feedback``: what the student sees, following the Gradescope visibility rules: only the tests
+  whose ``visibility`` is ``visible`` (the others are counted in ``hidden_tests``, nothing else of them is
+  kept), the overall output only when ``stdout_visibility`` is ``visible``, and when the results as a whole
+  are not ``visible``, nothing but the status (``scores_visible`` false).
+
+The complete results file (with ``extra_data``: sandbox, timing, notebooks...) stays in the job's folder
+(``<data>/jobs/<submission>-<attempt>-<token>/results.json``); the database holds what the API serves.
+"""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from grader.scoring import Results
+
+from .schemas import QuestionScore, TestResult
+
+MAX_TEST_OUTPUT_CHARS = 20_000   # characters of one test's output kept (the grader caps it lower already)
+
+
+class Feedback(BaseModel):
+    """The tests and the overall output one audience (instructors, or the student) may see."""
+
+    tests: list[TestResult] = Field(default_factory=list)
+    hidden_tests: int = 0
+    output: str | None = None
+    scores_visible: bool = True
+
+
+class StoredResult(BaseModel):
+    """The result columns of a graded submission (``api.models.Submission``)."""
+
+    score: float
+    max_score: float
+    questions: list[QuestionScore]
+    feedback: Feedback
+    student_feedback: Feedback
+
+    def columns(self) -> dict:
+        """The values of the submission's result columns (JSON-ready)."""
+        data = self.model_dump(mode="json")
+        return {name: data[name] for name in ("score", "max_score", "questions", "feedback", "student_feedback")}
+
+
+def _capped(text: str) -> str:
+    if len(text) > MAX_TEST_OUTPUT_CHARS:
+        return text[:MAX_TEST_OUTPUT_CHARS] + "\n... (output truncated)"
+    return text
+
+
+def stored_result(results: Results) -> StoredResult:
+    """The columns of one grade's ``results`` (see the module's docstring for the visibility rules)."""
+    tests = [TestResult(name=t.name, number=t.number, score=t.score, max_score=t.max_score, status=t.status,
+                        output=_capped(t.output), visibility=t.visibility) for t in results.tests]
+    visible = [t for t in tests if t.visibility == "visible"]
+    if results.visibility != "visible":
+        student = Feedback(hidden_tests=len(tests), scores_visible=False)
+    else:
+        student = Feedback(tests=visible, hidden_tests=len(tests) - len(visible),
+                           output=results.output if results.stdout_visibility == "visible" else None)
+    questions = [QuestionScore(id=q.id, title=q.title, score=q.score, max_score=q.max_score)
+                 for q in results.extra_data.questions]
+    return StoredResult(score=results.score, max_score=results.extra_data.max_score, questions=questions,
+                        feedback=Feedback(tests=tests, output=results.output), student_feedback=student)
