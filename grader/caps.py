@@ -72,6 +72,9 @@ NB_ARTIFACT_IMAGE = Cap("NB_ARTIFACT_IMAGE", 256 * 1024, "base64 characters of o
 NB_ARTIFACT_IMAGES = Cap("NB_ARTIFACT_IMAGES", 40, "images kept per executed notebook")
 NB_TRACEBACK_LINES = Cap("NB_TRACEBACK_LINES", 60, "lines of an error traceback kept in it")
 
+# ---- a grade run as a child process (grader.child: the service's workers and grade-batch) --------------
+GRADE_LOG = Cap("GRADE_LOG", 1 << 20, "bytes of one grade's log kept (its head and its tail)")
+
 # ---- the report (grader.report) ---------------------------------------------------------------------------
 REPORT_TEXT = Cap("REPORT_TEXT", 4000, "characters of one test output or message shown in the report")
 

@@ -12,7 +12,7 @@ the grading service's workers (``api.grader_process``):
   or raises :class:`GradeFailed` saying what went wrong: the exit status (``retryable`` when it is the
   grader's own trouble, exit status 2), the time limit, or a missing or invalid results file.
 
-The log is capped after the run (``LOG_CAP`` bytes: its head and its tail are kept).
+The log is capped after the run (``caps.GRADE_LOG`` bytes: its head and its tail are kept).
 """
 from __future__ import annotations
 
@@ -29,11 +29,11 @@ from typing import Callable, Sequence
 
 from pydantic import ValidationError
 
+from grader import caps
 from grader.scoring import Results
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXIT_ERROR = 2                 # `python -m grader grade`: a grader or configuration error, not the submission's
-LOG_CAP = 1 << 20              # bytes of a grade's log kept after the run
 PR_SET_PDEATHSIG = 1
 
 
@@ -142,7 +142,7 @@ def log_tail(path: str | Path, chars: int) -> str:
         return ""
 
 
-def cap_log(path: str | Path, limit: int = LOG_CAP) -> None:
+def cap_log(path: str | Path, limit: int = caps.GRADE_LOG) -> None:
     """Keep the first and the last ``limit / 2`` bytes of a log longer than ``limit``."""
     path = Path(path)
     try:
@@ -214,7 +214,7 @@ def _exit_message(rc: int) -> str:
 
 def run_grade(argv: Sequence[str], results_path: str | Path, log_path: str | Path, *, timeout: float,
               cwd: str | Path | None = None, env: dict[str, str] | None = None, priority: Priority = Priority(),
-              watch: Callable[[], None] | None = None, watch_every: float = 1.0, log_cap: int = LOG_CAP) -> Graded:
+              watch: Callable[[], None] | None = None, watch_every: float = 1.0, log_cap: int = caps.GRADE_LOG) -> Graded:
     """Run the grade ``argv`` (see :func:`grade_argv`), its stdout and stderr into ``log_path``, and return
     its results read from ``results_path`` (removed first, so a stale file is never taken for this run's).
 

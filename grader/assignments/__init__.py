@@ -313,6 +313,12 @@ def load_assignment(name: str) -> Assignment:
     return _load(root, name)
 
 
+def reload() -> None:
+    """Forget the parsed manifests (they are kept for the life of the process): the next
+    ``load_assignment`` reads them again (the service calls it when a manifest changed on disk)."""
+    _load.cache_clear()
+
+
 @lru_cache(maxsize=32)
 def _load(root: Path, name: str) -> Assignment:
     path = root / "grader" / "assignments" / name / MANIFEST
