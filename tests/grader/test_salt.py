@@ -189,7 +189,8 @@ def test_unexpected_keys_are_listed_short():
 
 
 def test_results_are_capped_and_always_writable(tmp_path):
-    from grader.scoring import MAX_TEST_OUTPUT, build_results
+    from grader.caps import TEST_OUTPUT as MAX_TEST_OUTPUT
+    from grader.scoring import build_results
     from grader.suites.plugin import Outcome
 
     assignment = load_assignment("assignment2")
@@ -214,7 +215,8 @@ def test_results_are_capped_and_always_writable(tmp_path):
 
 def test_feedback_trusts_nothing_the_worker_says():
     from grader.sandbox.proxy import RequestError, StudentError
-    from grader.suites.plugin import MAX_FEEDBACK, feedback
+    from grader.caps import FEEDBACK as MAX_FEEDBACK
+    from grader.suites.plugin import feedback
 
     limits = load_assignment("assignment2").limits
     text_, error = feedback(RequestError("CodecError: raised by the student's code"), limits)
