@@ -5,7 +5,7 @@ TRUSTED SIDE.  A sandboxed worker is started as
     setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs --
     prlimit --as=... --cpu=... --nproc=... --fsize=... --nofile=... --core=0 --
     bwrap --unshare-all --unshare-user --disable-userns --die-with-parent --new-session --as-pid-1 ...mounts...
-    -- /work/main/.venv/bin/python /sandbox/harness/worker.py --root /sandbox/submission
+    -- <venv>/bin/python /sandbox/harness/worker.py --root /sandbox/submission
 
 so it runs as ``nobody`` with no capabilities, under resource limits, in new user/pid/net/ipc/uts/cgroup
 namespaces (the network namespace has only a loopback device: no route out, and the host's 127.0.0.1 is
