@@ -163,7 +163,7 @@ def cmd_make_starter(args) -> int:
 
     for name in _assignments(args):
         a = load_assignment(name)
-        written = authoring.make_starter(a.solution_tree(), a.starter_dir, a.package)
+        written = authoring.make_starter(a.solution_tree(), a.starter_dir, a.package, authoring.public_checks.load(a))
         print(f"starter generated: {len(written)} files in starter/{name}")
     return EXIT_OK
 
