@@ -151,6 +151,8 @@ def run_the_suites(state: GradeState) -> None:
         state.timing.update(starter.timing)
     for f, why in state.info.broken.items():
         state.problems.append(f"{state.assignment.package}/{f} could not be imported, its tests score zero: {why}")
+    if state.info.timed_out:    # what hung: the notebooks give cells that use it a short limit
+        state.meta["timed_out"] = sorted(state.info.timed_out)
 
 
 def probe(state: GradeState) -> None:
@@ -185,10 +187,13 @@ def run_notebooks(state: GradeState) -> None:
     if state.root is None or state.assembled is None:
         state.notebooks = notebooks.not_run(a.notebooks, "not run: the submission could not be unpacked")
         return
-    model = a.best_model
+    model, limits = a.best_model, a.limits
+    slow = notebooks.SlowCode(frozenset(state.info.timed_out), limits.slow_cell_timeout)
     state.notebooks = notebooks.grade_notebooks(
         state.root, a.notebooks, package_dir=state.assembled.package, student_package=state.package,
         artifacts=opts.artifacts_dir, sandboxed=opts.sandboxed, keep_files=[model.file] if model is not None else [],
+        slow=slow if slow.names else None,
+        deadline=state.started + limits.grade_budget if limits.grade_budget is not None else None,
         **({"keep_max_bytes": model.max_bytes} if model is not None else {}))
 
 

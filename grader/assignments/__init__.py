@@ -93,6 +93,12 @@ class Limits(_Strict):
     startup_timeout: float = Field(gt=0, description="starting the worker and importing the package")
     total_time: float = Field(gt=0, description="all code questions of one submission together")
     memory_mb: int = Field(gt=0, description="address space of the worker")
+    grade_budget: float | None = Field(
+        default=None, gt=0, description="the whole grade of one submission, code questions and notebooks: "
+        "notebooks still to run when it is spent are not run (None: only the per-notebook limits)")
+    slow_cell_timeout: float = Field(
+        default=20.0, gt=0, description="a notebook cell that calls code which did not finish in time in the "
+        "code questions (grader.notebooks.run.SlowCode)")
 
 
 class Question(_Strict):
