@@ -8,8 +8,9 @@ The grader's ``results.json`` is read and validated into ``grader.scoring.Result
 * ``feedback``: what an instructor sees -- every test and the grader's overall output;
 * ``student_feedback``: what the student sees, following the Gradescope visibility rules: only the tests
   whose ``visibility`` is ``visible`` (the others are counted in ``hidden_tests``, nothing else of them is
-  kept), the overall output only when ``stdout_visibility`` is ``visible``, and when the results as a whole
-  are not ``visible``, nothing but the status (``scores_visible`` false).
+  kept), the overall output (it speaks of the student's own submission: why an archive was refused, which
+  files are missing, the score per question) with the results, whatever ``stdout_visibility`` says; when
+  the results as a whole are not ``visible``, nothing but the status (``scores_visible`` false).
 
 The complete results file (with ``extra_data``: sandbox, timing, notebooks...) stays in the job's folder
 (``<data>/jobs/<submission>-<attempt>-<token>/results.json``); the database holds what the API serves.
@@ -63,8 +64,10 @@ def stored_result(results: Results) -> StoredResult:
     if results.visibility != "visible":
         student = Feedback(hidden_tests=len(tests), scores_visible=False)
     else:
-        student = Feedback(tests=visible, hidden_tests=len(tests) - len(visible),
-                           output=results.output if results.stdout_visibility == "visible" else None)
+        # the overall output is about the student's own submission (why it could not be unpacked, which
+        # files are missing, the score per question): shown whenever the results are, whatever its
+        # ``stdout_visibility`` (which hides it by default)
+        student = Feedback(tests=visible, hidden_tests=len(tests) - len(visible), output=results.output)
     questions = [QuestionScore(id=q.id, title=q.title, score=q.score, max_score=q.max_score)
                  for q in results.extra_data.questions]
     return StoredResult(score=results.score, max_score=results.extra_data.max_score, questions=questions,
