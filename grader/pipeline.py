@@ -124,8 +124,11 @@ def assemble(state: GradeState) -> None:
                       graded_from_submission=report.from_submission, missing=report.missing,
                       rejected=report.rejected, provided_changed=report.provided_changed,
                       best_model=str(report.best_model.relative_to(root)) if report.best_model else None)
-    # Hidden inputs of this submission: drawn from the salt of its assembled graded files.
-    state.refs = state.refs.with_salt(submission_salt(files_digest(report.package, a.graded_files)))
+    # Hidden inputs of this submission: drawn from the salt of its assembled graded files (whose digest also
+    # tells the service which submissions hold the same code)
+    digest = files_digest(report.package, a.graded_files)
+    state.meta["graded_sha256"] = digest
+    state.refs = state.refs.with_salt(submission_salt(digest))
 
 
 def start_sandbox(state: GradeState) -> None:
