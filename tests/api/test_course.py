@@ -15,19 +15,12 @@ import zipfile
 
 import pytest
 
+from support.archives import zip_bytes as zip_of
 from support.course import make_course
 from support.servers import Service, make_zips, upload, wait_for_status
 
 pytestmark = pytest.mark.slow
 A = "tiny"
-
-
-def zip_of(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, text in files.items():
-            zf.writestr(name, text)
-    return buf.getvalue()
 
 
 def post(client, content: bytes, assignment: str = A, name: str = "sub.zip"):
