@@ -17,7 +17,7 @@ import pytest
 
 from support.archives import zip_bytes as zip_of
 from support.course import make_course
-from support.servers import Service, make_zips, upload, wait_for_status
+from support.servers import PostgresServer, Service, make_zips, postgres_bindir, upload, wait_for_status
 
 pytestmark = pytest.mark.slow
 A = "tiny"
@@ -291,3 +291,35 @@ def test_submissions_zip_and_duplicate_graded_files(svc, zips):
     with svc.client(svc.tokens["rita"]) as rita:
         assert rita.get("/api/v1/duplicates", params={"assignment": A}).status_code == 403
         assert rita.get(f"/api/v1/assignments/{A}/submissions.zip").status_code == 403
+
+
+# ------------------------------------------------------------------------------------------ on PostgreSQL
+
+@pytest.mark.skipif(postgres_bindir() is None, reason="PostgreSQL binaries not installed")
+def test_course_rules_on_postgresql(tmp_path, course, zips):
+    """The same rules with the database on PostgreSQL: the quota counted in the insert's transaction, the
+    penalty recorded at upload, a regrade's history, a manual score's row, the exports."""
+    pg = PostgresServer().start()
+    service = Service(tmp_path / "data", workers=1,
+                      env={"DATABASE_URL": pg.url, "GRADER_COURSE_DIRS": course,
+                           "GRADER_SECRET": "course-tests-secret-0123456789"})
+    try:
+        service.start()
+        service.tokens = {}
+        set_policy(service, due_at=iso(now() - dt.timedelta(minutes=90)), penalty_percent=20, penalty_unit="day",
+                   max_submissions=1)
+        with student(service, "pia") as pia, service.client(service.instructor_token) as t:
+            sub = graded_upload(pia, zips["solutions"])
+            assert sub["penalty_percent"] == 20 and sub["final_score"] == 4
+            r = upload(pia, zips["solutions"], assignment=A)
+            assert r.status_code == 429 and r.json()["code"] == "quota_exhausted", r.text
+            assert t.post("/api/v1/regrades", json={"assignment": A}).json()["queued"] == [sub["id"]]
+            again = wait_for_status(t, sub["id"])
+            assert again["score"] == 5 and [(h["old_score"], h["new_score"]) for h in again["regrades"]] == [(5, 5)]
+            book = gradebook(service)
+            assert book["pia"]["score"] == "4" and book["pia"]["penalty_percent"] == "20"
+            assert t.get(f"/api/v1/assignments/{A}/submissions.zip").status_code == 200
+            assert t.get("/api/v1/duplicates", params={"assignment": A}).json()["groups"] == []
+    finally:
+        service.stop()
+        pg.stop()

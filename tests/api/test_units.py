@@ -450,6 +450,44 @@ def test_the_migration_converts_stored_results_files(tmp_path):
     engine.dispose()
 
 
+def test_the_migration_gives_students_the_overall_output_of_their_results(tmp_path):
+    """0004: the students' stored feedback gets the overall output (it was left out when stdout was hidden),
+    unless their results are hidden as a whole; the course tables come and go with it."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from api.db import _alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path}/m.db")
+    cfg = _alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+    feedback = json.dumps({"tests": [], "hidden_tests": 0, "output": "could not be unpacked: '..'",
+                           "scores_visible": True})
+    shown = json.dumps({"tests": [], "hidden_tests": 0, "output": None, "scores_visible": True})
+    sealed = json.dumps({"tests": [], "hidden_tests": 0, "output": None, "scores_visible": False})
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (id, name, role, token_hash, created_at) "
+                          "VALUES (1, 'stu', 'student', 'h', '2025-01-01 00:00:00')"))
+        for sid, student in ((1, shown), (2, sealed)):
+            conn.execute(text("INSERT INTO submissions (id, user_id, assignment, status, original_name, "
+                              "archive_sha256, size_bytes, created_at, attempts, feedback, student_feedback) "
+                              "VALUES (:id, 1, 'a', 'graded', 'x.zip', :sha, 1, '2025-01-01 00:00:00', 1, :f, :s)"),
+                         {"id": sid, "sha": "0" * 64, "f": feedback, "s": student})
+    migrate(engine)
+    with make_session_factory(engine)() as s:
+        first, second = s.scalars(select(Submission).order_by(Submission.id)).all()
+    assert first.student_feedback["output"] == "could not be unpacked: '..'"
+    assert second.student_feedback["output"] is None
+    assert {"assignment_policies", "extensions", "regrades", "manual_scores"} <= set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    assert "regrades" not in inspect(engine).get_table_names()
+    engine.dispose()
+
+
 # ---------------------------------------------------------------------------------------------- users
 
 def test_tokens_are_stored_hashed_and_roster_import(tmp_path):
