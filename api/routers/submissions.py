@@ -1,11 +1,14 @@
 """Submissions: upload (``POST``), poll one (``GET /{id}``), list (``GET``), and who am I (``/me``).
 
 A student sees only their own submissions -- another student's id answers 404, exactly like an id that
-does not exist -- and only the tests whose Gradescope ``visibility`` is ``visible``; hidden tests are
-counted (``hidden_tests``) but their names, scores and output never leave the server for a student (they
-are not even in the student's stored feedback: ``api.results``).
+does not exist -- and only the tests whose Gradescope ``visibility`` shows them now (``visible``; once their
+due date has passed ``after_due_date``; once the grades are published ``after_published``: ``api.course``);
+the others are counted (``hidden_tests``) but their names, scores and output never leave the server for a
+student (``hidden`` ones are not even in the student's stored feedback: ``api.results``).
 
-An upload names its assignment (form field ``assignment``), one of the catalogue's (``api.catalog``).
+An upload names its assignment (form field ``assignment``), one of the catalogue's (``api.catalog``). A
+student's upload after the assignment's hard deadline is refused (403 ``past_deadline``), one beyond its
+quota too (429 ``quota_exhausted``); every accepted one records how late it is and its penalty.
 """
 from __future__ import annotations
 
