@@ -186,7 +186,8 @@ def run_notebooks(state: GradeState) -> None:
     from grader import notebooks   # nbclient, zmq: imported only when notebooks run
 
     if state.root is None or state.assembled is None:
-        state.notebooks = notebooks.not_run(a.notebooks, "not run: the submission could not be unpacked")
+        state.notebooks = notebooks.not_run(a.notebooks, "not run: the submission could not be unpacked (the reason "
+                                                       "is at the top of the result)")
         return
     model = a.best_model
     state.notebooks = notebooks.grade_notebooks(
