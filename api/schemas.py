@@ -194,6 +194,17 @@ class AssignmentOut(BaseModel):
     policy: PolicyOut | None = Field(None, description="due date, late policy, quota (none: no due date)")
 
 
+class MyDeadline(BaseModel):
+    """One assignment's deadlines for the signed-in student (their extension applied)."""
+
+    assignment: str
+    due_at: dt.datetime | None = None
+    hard_deadline_at: dt.datetime | None = None
+    extended: bool = False
+    submissions: int = Field(description="uploads so far")
+    max_submissions: int | None = None
+
+
 class Course(BaseModel):
     timezone: str = Field(description="IANA time zone in which the page shows times")
 

@@ -27,7 +27,7 @@ from ..errors import APIError, not_found
 from ..course import Deadline, after_penalty, deadline, student_feedback
 from ..models import Attempt, ManualScore, Regrade, Submission, User, utcnow
 from ..results import Feedback
-from ..schemas import (AttemptOut, ErrorOut, ManualScoreOut, Me, QuestionScore, RegradeOut, Status,
+from ..schemas import (AttemptOut, ErrorOut, ManualScoreOut, Me, MyDeadline, QuestionScore, RegradeOut, Status,
                        SubmissionCreated, SubmissionList, SubmissionOut, SubmissionSummary, UploadForm)
 from ..storage import check_zip, receive_upload
 from ..writer import too_many_in_flight
@@ -269,6 +269,20 @@ def list_submissions(
                                late_seconds=s.late_seconds, penalty_percent=s.penalty_percent, url=submission_url(request.base_url, s.id))
              for s, name in rows]
     return SubmissionList(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/me/deadlines", response_model=list[MyDeadline], tags=["identity"])
+def my_deadlines(request: Request, user: CurrentUser, session: DB) -> list[MyDeadline]:
+    """Every assignment's due date and hard deadline for you (your extensions applied), and your uploads."""
+    counts = dict(session.execute(select(Submission.assignment, func.count(Submission.id))
+                                  .where(Submission.user_id == user.id).group_by(Submission.assignment)).all())
+    out = []
+    for name in sorted(request.app.state.catalog.all()):
+        rule = deadline(session, name, user.id)
+        out.append(MyDeadline(assignment=name, due_at=rule.due_at, hard_deadline_at=rule.hard_deadline_at,
+                              extended=rule.extended, submissions=counts.get(name, 0),
+                              max_submissions=rule.max_submissions))
+    return out
 
 
 @router.get("/me", response_model=Me, tags=["identity"])

@@ -98,6 +98,7 @@ function showRoleSections() {
   $("mine-section").hidden = !me;
   $("instructor-section").hidden = !(me && me.role === "instructor");
   if (me) loadMine();
+  loadMyDeadlines();
   if (me && me.role === "instructor") { loadAll(); loadExtensions(); }
 }
 
@@ -129,14 +130,27 @@ async function loadAssignments() {
   showPolicy();
 }
 
+let myDeadlines = {};        // assignment -> the signed-in user's deadlines (their extension applied)
+
+async function loadMyDeadlines() {
+  myDeadlines = {};
+  if (me) {
+    try { for (const d of await api("/me/deadlines")) myDeadlines[d.assignment] = d; } catch (err) { /* shown elsewhere */ }
+  }
+  showDue();
+}
+
 function showDue() {
   const a = assignments.find((x) => x.id === $("assignment").value);
   const p = a && a.policy;
+  const mine = a && myDeadlines[a.id];
+  const due = mine ? mine.due_at : p && p.due_at;
+  const hard = mine ? mine.hard_deadline_at : p && p.hard_deadline_at;
   const parts = [];
-  if (p && p.due_at) parts.push(`due ${fmtTime(p.due_at)} (${courseZone})`);
+  if (due) parts.push(`due ${fmtTime(due)} (${courseZone})` + (mine && mine.extended ? ", your extension" : ""));
   if (p && p.penalty_percent) parts.push(`late: ${p.penalty_percent}% off per ${p.penalty_unit}, at most ${p.penalty_cap_percent}%`);
-  if (p && p.hard_deadline_at) parts.push(`closes ${fmtTime(p.hard_deadline_at)}`);
-  if (p && p.max_submissions) parts.push(`${p.max_submissions} uploads allowed`);
+  if (hard) parts.push(`closes ${fmtTime(hard)}`);
+  if (p && p.max_submissions) parts.push(mine ? `${mine.submissions} of ${p.max_submissions} uploads used` : `${p.max_submissions} uploads allowed`);
   $("due-info").textContent = parts.join(" · ");
 }
 $("assignment").addEventListener("change", showDue);
@@ -176,7 +190,7 @@ $("upload-form").addEventListener("submit", (ev) => {
     if (xhr.status === 202) {
       setProgress(1);
       watch(xhr.response.id);
-      if (me) loadMine();
+      if (me) { loadMine(); loadMyDeadlines(); }
     } else {
       refused(xhr.response && xhr.response.detail ? xhr.response.detail : "HTTP " + xhr.status);
     }

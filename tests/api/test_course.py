@@ -177,6 +177,10 @@ def test_late_submission_penalised_extension_honoured_deadline_and_quota_enforce
         assert late["score"] == 5 and late["final_score"] == 3.5
         ok = graded_upload(ella, zips["solutions"])
         assert ok["late_seconds"] == 0 and ok["penalty_percent"] == 0 and ok["final_score"] == 5
+        mine = {d["assignment"]: d for d in ella.get("/api/v1/me/deadlines").json()}[A]
+        assert mine["extended"] is True and dt.datetime.fromisoformat(mine["due_at"]) > now()
+        assert mine["submissions"] == 1
+        assert {d["assignment"]: d for d in lena.get("/api/v1/me/deadlines").json()}[A]["extended"] is False
         book = gradebook(svc)
         assert (book["lena"]["score"], book["lena"]["autograded"], book["lena"]["penalty_percent"]) == ("3.5", "5", "30")
         assert book["ella"]["score"] == "5"
