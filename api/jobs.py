@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .db import make_engine, make_session_factory
 from .models import Attempt, Submission, utcnow
+from .regrades import record_outcome
 from .settings import Settings, load_settings
 from .storage import ArchiveStore
 
@@ -50,7 +51,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("api.jobs")
 
 RETRY_BACKOFF_SECONDS = 5.0    # delay before attempt n+1 = n * this
-NO_RESULT = dict(score=None, max_score=None, questions=None, feedback=None, student_feedback=None)
+NO_RESULT = dict(score=None, max_score=None, questions=None, feedback=None, student_feedback=None,
+                 graded_sha256=None)
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,9 @@ def finish(ctx: JobContext, c: Claim, outcome: GradeOutcome) -> str | None:
                         error=outcome.error, log_tail=outcome.log_tail,
                         finished_at=now, claim_token=None, lease_expires_at=None, retry_at=None)
             ).rowcount
+            if written:
+                record_outcome(session, c.submission_id, status,
+                               outcome.result.score if outcome.result is not None else None)
         elif status == "retry":
             written = session.execute(
                 update(Submission).where(*guard)
@@ -263,6 +268,8 @@ def reap_expired(sessions: sessionmaker[Session], max_attempts: int) -> list[int
                                         detail=f"lease expired (worker {row.worker})"))
                 if values["status"] == "queued":
                     requeued.append(row.id)
+                else:
+                    record_outcome(session, row.id, "error", None)
                 log.warning("submission %s: lease of %s expired -> %s", row.id, row.worker, values["status"])
         session.commit()
     return requeued

@@ -124,8 +124,11 @@ def assemble(state: GradeState) -> None:
                       graded_from_submission=report.from_submission, missing=report.missing,
                       rejected=report.rejected, provided_changed=report.provided_changed,
                       best_model=str(report.best_model.relative_to(root)) if report.best_model else None)
-    # Hidden inputs of this submission: drawn from the salt of its assembled graded files.
-    state.refs = state.refs.with_salt(submission_salt(files_digest(report.package, a.graded_files)))
+    # Hidden inputs of this submission: drawn from the salt of its assembled graded files (whose digest also
+    # tells the service which submissions hold the same code)
+    digest = files_digest(report.package, a.graded_files)
+    state.meta["graded_sha256"] = digest
+    state.refs = state.refs.with_salt(submission_salt(digest))
 
 
 def start_sandbox(state: GradeState) -> None:
@@ -185,7 +188,8 @@ def run_notebooks(state: GradeState) -> None:
     from grader import notebooks   # nbclient, zmq: imported only when notebooks run
 
     if state.root is None or state.assembled is None:
-        state.notebooks = notebooks.not_run(a.notebooks, "not run: the submission could not be unpacked")
+        state.notebooks = notebooks.not_run(a.notebooks, "not run: the submission could not be unpacked (the reason "
+                                                       "is at the top of the result)")
         return
     model, limits = a.best_model, a.limits
     slow = notebooks.SlowCode(frozenset(state.info.timed_out), limits.slow_cell_timeout)
@@ -205,7 +209,8 @@ def score(state: GradeState) -> None:
         sandbox_info=state.sandbox_info or {"sandboxed": state.options.sandboxed}, submission=state.meta,
         execution_time=state.timing["total"], timing={k: round(v, 3) for k, v in state.timing.items()},
         notebooks=state.notebooks, training_curves=state.info.training_curves,
-        not_run_reason="Not graded: the submission could not be unpacked (see the output)." if unpackable
+        not_run_reason="Not graded: the submission could not be unpacked (the reason is at the top of the result)."
+        if unpackable
         else "Not graded: this test did not run.")
 
 

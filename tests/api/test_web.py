@@ -15,11 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from support.browser import CHROMIUM, CHROMIUM_ARGS
 from support.servers import Service, make_zips
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium not installed")
 
