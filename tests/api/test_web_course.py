@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from pathlib import Path
 
 import pytest
 
 from support.archives import zip_bytes as zip_of
-from support.browser import CHROMIUM, CHROMIUM_ARGS
+from support.browser import chromium, chromium_missing
 from support.course import make_course
 from support.servers import Service
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium not installed")]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(chromium_missing(), reason="Debian chromium not installed")]
 A = "tiny"
 INLINE = '[[inline_questions]]\nid = "IQ1"\ntitle = "Why scale"\npoints = 2\nnotebook = "tiny"\nnumber = 1\n\n'
 
@@ -45,11 +44,8 @@ def service(tmp_path_factory, course):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def ops_source(course: Path) -> str:
