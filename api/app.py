@@ -28,7 +28,7 @@ from .db import make_engine, make_session_factory, migrate
 from .errors import INT64_MAX, check_request_values, install_error_handlers
 from .models import Submission
 from .queue import Dispatcher
-from .routers import assignments, gradebook, pages, submissions
+from .routers import assignments, course, exports, grading, gradebook, pages, submissions
 from .schemas import ErrorOut
 from .settings import Settings, load_settings
 from .storage import ArchiveStore
@@ -152,6 +152,11 @@ def create_app(settings: Settings | None = None, start_workers: bool = True, sup
     app.include_router(assignments.router, prefix="/api/v1", dependencies=[Depends(_checked_values)])
     app.include_router(gradebook.router, prefix="/api/v1", responses=COMMON_ERRORS,
                        dependencies=[Depends(_checked_values_of_user)])
+    app.include_router(grading.router, prefix="/api/v1", responses=COMMON_ERRORS,
+                       dependencies=[Depends(_checked_values_of_user)])
+    app.include_router(exports.router, prefix="/api/v1", responses=COMMON_ERRORS,
+                       dependencies=[Depends(_checked_values_of_user)])
+    app.include_router(course.router, prefix="/api/v1", dependencies=[Depends(_checked_values)])
     app.include_router(pages.router, dependencies=[Depends(_checked_values)])
     _document_error_shape(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

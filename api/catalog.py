@@ -31,12 +31,28 @@ class Question:
 
 
 @dataclass(frozen=True)
+class InlineQuestion:
+    """A written answer scored by hand: the ``number``-th inline answer of ``notebook``."""
+
+    id: str
+    title: str
+    points: float
+    notebook: str = ""
+    number: int = 0
+
+
+@dataclass(frozen=True)
 class Offered:
-    """One assignment as the service grades it (``questions`` in the order of the results)."""
+    """One assignment as the service grades it (``questions`` in the order of the results; ``inline``: the
+    inline questions the instructors score by hand)."""
 
     id: str
     title: str
     questions: tuple[Question, ...] = field(default_factory=tuple)
+    inline: tuple[InlineQuestion, ...] = field(default_factory=tuple)
+
+    def inline_question(self, qid: str) -> InlineQuestion | None:
+        return next((q for q in self.inline if q.id == qid), None)
 
     @property
     def max_score(self) -> float:
@@ -51,7 +67,8 @@ def offered(name: str, notebooks: bool = True) -> Offered:
         from grader.notebooks import NOTEBOOK_QUESTION
 
         questions.append(Question(*NOTEBOOK_QUESTION, a.notebook_points))
-    return Offered(a.name, a.title, tuple(questions))
+    inline = tuple(InlineQuestion(q.id, q.title, q.points, q.notebook, q.number) for q in a.inline_questions)
+    return Offered(a.name, a.title, tuple(questions), inline)
 
 
 def _stamp() -> tuple:

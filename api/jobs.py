@@ -6,9 +6,10 @@ Life of one submission (all state lives in the ``submissions`` row; see ``api.mo
       ^                  |
       +----reap/release--+       (lease expired: worker died; or worker shut down gracefully)
 
-* **claim**: one conditional UPDATE (``WHERE id = :id AND status = 'queued'``) gives the submission to one
-  worker with a fresh random ``claim_token`` and a lease; an ``attempts`` row records the claim. Two workers
-  can never both claim it.
+* **claim**: a worker takes the next submission in the fair order (round-robin by student, ``fair_order``);
+  one conditional UPDATE (``WHERE id = :id AND status = 'queued'``) gives it to that worker with a fresh
+  random ``claim_token`` and a lease; an ``attempts`` row records the claim. Two workers can never both
+  claim it.
 * **heartbeat**: while the grader runs, the worker renews its lease (``WHERE claim_token = :mine``); when
   that finds no row, the claim was taken away and the worker stops its grader.
 * **finish**: the result is written by ``UPDATE ... WHERE claim_token = :mine AND status = 'running'``, so a
@@ -35,11 +36,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import make_engine, make_session_factory
 from .models import Attempt, Submission, utcnow
+from .regrades import record_outcome
 from .settings import Settings, load_settings
 from .storage import ArchiveStore
 
@@ -49,7 +51,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("api.jobs")
 
 RETRY_BACKOFF_SECONDS = 5.0    # delay before attempt n+1 = n * this
-NO_RESULT = dict(score=None, max_score=None, questions=None, feedback=None, student_feedback=None)
+NO_RESULT = dict(score=None, max_score=None, questions=None, feedback=None, student_feedback=None,
+                 graded_sha256=None)
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,34 @@ class JobContext:
 
 # ------------------------------------------------------------------------------------ state changes
 
+FAIR_CANDIDATES = 8     # rows the fair order offers one claim (the next ones if other workers take these)
+
+
+def _claimable():
+    return (Submission.status == "queued", or_(Submission.retry_at.is_(None), Submission.retry_at <= utcnow()))
+
+
+def fair_order(session: Session, limit: int = FAIR_CANDIDATES) -> list[int]:
+    """The queued submissions to grade next, fairest first: round-robin by student.
+
+    A submission's place is its rank among its student's queued submissions plus the number of that student's
+    submissions being graded now, ties by age (id): a student's second job waits behind every other
+    student's first, and a student whose job is running waits behind those who have none running. So one
+    student's many (or endless) uploads delay another student by at most the grades already running."""
+    running = (select(Submission.user_id, func.count().label("n"))
+               .where(Submission.status == "running").group_by(Submission.user_id).subquery())
+    rank = func.row_number().over(partition_by=Submission.user_id, order_by=Submission.id).label("rank")
+    queued = select(Submission.id, Submission.user_id, rank).where(*_claimable()).subquery()
+    pick = (select(queued.c.id)
+            .outerjoin(running, running.c.user_id == queued.c.user_id)
+            .order_by(queued.c.rank + func.coalesce(running.c.n, 0), queued.c.id)
+            .limit(limit))
+    return list(session.execute(pick).scalars())
+
+
 def claim(ctx: JobContext, submission_id: int | None = None) -> Claim | None:
-    """Claim ``submission_id`` (RQ) or the oldest queued submission (local pool); None if nothing to take.
+    """Claim ``submission_id``, or else the next queued submission in the fair order (``fair_order``);
+    None if there is nothing to take.
 
     On PostgreSQL the candidate row is locked with ``FOR UPDATE SKIP LOCKED`` so concurrent workers pick
     different rows; on SQLite (where FOR UPDATE does not exist) the conditional UPDATE alone decides.
@@ -101,34 +130,40 @@ def claim(ctx: JobContext, submission_id: int | None = None) -> Claim | None:
     lease = timedelta(seconds=ctx.settings.lease_seconds)
     for _ in range(5):
         with ctx.sessions() as session:
-            pick = (select(Submission.id, Submission.assignment, Submission.archive_sha256)
-                    .where(or_(Submission.retry_at.is_(None), Submission.retry_at <= utcnow())))
-            if submission_id is None:
-                pick = pick.where(Submission.status == "queued").order_by(Submission.id).limit(1)
-            else:
-                pick = pick.where(Submission.id == submission_id, Submission.status == "queued")
-            row = session.execute(pick.with_for_update(skip_locked=True)).first()
-            if row is None:
-                session.rollback()
+            candidates = [submission_id] if submission_id is not None else fair_order(session)
+            for candidate in candidates:
+                got = _claim_one(ctx, session, candidate, lease)
+                if got is not None:
+                    return got
+            session.rollback()
+            if submission_id is not None or not candidates:
                 return None
-            now, token = utcnow(), secrets.token_hex(16)
-            number = session.execute(
-                update(Submission)
-                .where(Submission.id == row.id, Submission.status == "queued")
-                .values(status="running", claim_token=token, attempts=Submission.attempts + 1,
-                        started_at=now, lease_expires_at=now + lease, worker=ctx.worker)
-                .returning(Submission.attempts)
-            ).scalar()
-            if number is None:
-                session.rollback()
-                if submission_id is not None:
-                    return None
-                continue                       # another worker was quicker; look again
-            session.add(Attempt(submission_id=row.id, number=number, claim_token=token, worker=ctx.worker,
-                                started_at=now, heartbeat_at=now))
-            session.commit()
-            return Claim(row.id, token, number, ctx.worker, row.assignment, row.archive_sha256)
     return None
+
+
+def _claim_one(ctx: JobContext, session: Session, submission_id: int, lease: timedelta) -> Claim | None:
+    """Take ``submission_id`` if it is still queued (committed), else None (rolled back)."""
+    row = session.execute(select(Submission.id, Submission.assignment, Submission.archive_sha256)
+                          .where(Submission.id == submission_id, *_claimable())
+                          .with_for_update(skip_locked=True)).first()
+    if row is None:
+        session.rollback()
+        return None
+    now, token = utcnow(), secrets.token_hex(16)
+    number = session.execute(
+        update(Submission)
+        .where(Submission.id == row.id, Submission.status == "queued")
+        .values(status="running", claim_token=token, attempts=Submission.attempts + 1,
+                started_at=now, lease_expires_at=now + lease, worker=ctx.worker)
+        .returning(Submission.attempts)
+    ).scalar()
+    if number is None:                     # another worker was quicker
+        session.rollback()
+        return None
+    session.add(Attempt(submission_id=row.id, number=number, claim_token=token, worker=ctx.worker,
+                        started_at=now, heartbeat_at=now))
+    session.commit()
+    return Claim(row.id, token, number, ctx.worker, row.assignment, row.archive_sha256)
 
 
 def still_ours(c: Claim) -> tuple:
@@ -168,6 +203,9 @@ def finish(ctx: JobContext, c: Claim, outcome: GradeOutcome) -> str | None:
                         error=outcome.error, log_tail=outcome.log_tail,
                         finished_at=now, claim_token=None, lease_expires_at=None, retry_at=None)
             ).rowcount
+            if written:
+                record_outcome(session, c.submission_id, status,
+                               outcome.result.score if outcome.result is not None else None)
         elif status == "retry":
             written = session.execute(
                 update(Submission).where(*guard)
@@ -230,6 +268,8 @@ def reap_expired(sessions: sessionmaker[Session], max_attempts: int) -> list[int
                                         detail=f"lease expired (worker {row.worker})"))
                 if values["status"] == "queued":
                     requeued.append(row.id)
+                else:
+                    record_outcome(session, row.id, "error", None)
                 log.warning("submission %s: lease of %s expired -> %s", row.id, row.worker, values["status"])
         session.commit()
     return requeued

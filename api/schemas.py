@@ -60,6 +60,34 @@ class AttemptOut(BaseModel):
     detail: str | None = None
 
 
+class RegradeOut(BaseModel):
+    """One regrade of a submission: who asked, when, why, its score before and after."""
+
+    requested_by: str
+    requested_at: dt.datetime
+    reason: str | None = None
+    old_score: float | None = None
+    new_score: float | None = None
+    finished_at: dt.datetime | None = None
+    outcome: str | None = Field(None, description="graded or error; none while it waits or runs")
+
+
+class ManualScoreIn(BaseModel):
+    score: float = Field(ge=0, description="at most the inline question's points")
+    comment: str = Field("", max_length=10_000)
+
+
+class ManualScoreOut(BaseModel):
+    question: str
+    title: str
+    points: float
+    score: float | None = None
+    comment: str = ""
+    graded_by: str | None = None
+    graded_at: dt.datetime | None = None
+    answer: str | None = Field(None, description="the student's written answer (instructors only)")
+
+
 class SubmissionOut(BaseModel):
     id: int
     student: str
@@ -83,6 +111,13 @@ class SubmissionOut(BaseModel):
     error: str | None = Field(None, description="why grading failed (status error)")
     log_tail: str | None = Field(None, description="end of the grader's log (instructors only)")
     history: list[AttemptOut] | None = Field(None, description="every claim by a worker (instructors only)")
+    late_seconds: int | None = Field(None, description="how late the upload was (0: on time)")
+    penalty_percent: float | None = Field(None, description="taken off the points for lateness")
+    final_score: float | None = Field(None, description="automatic and manual points after the penalty")
+    manual: list[ManualScoreOut] = Field([], description="the inline questions scored by hand")
+    regrades: list[RegradeOut] | None = Field(None, description="every regrade (instructors only)")
+    duplicate_of: list[int] | None = Field(None, description="other students' submissions with the same graded "
+                                                             "files (instructors only)")
     url: str
 
 
@@ -97,6 +132,8 @@ class SubmissionSummary(BaseModel):
     score: float | None = None
     max_score: float | None = None
     attempts: int
+    late_seconds: int | None = None
+    penalty_percent: float | None = None
     url: str
 
 
@@ -113,11 +150,78 @@ class QuestionOut(BaseModel):
     points: float
 
 
+class PolicyIn(BaseModel):
+    """An assignment's due date, late policy and quota. Times: ISO 8601; without an offset, in the course's
+    time zone."""
+
+    due_at: dt.datetime | None = None
+    hard_deadline_at: dt.datetime | None = Field(None, description="uploads after it are refused")
+    penalty_percent: float = Field(0.0, ge=0, le=100, description="taken off per started unit late")
+    penalty_unit: Literal["hour", "day"] = "day"
+    penalty_cap_percent: float = Field(100.0, ge=0, le=100)
+    max_submissions: int | None = Field(None, ge=1, le=100_000, description="uploads per student")
+    published: bool = Field(False, description="grades released: tests 'after_published' are shown")
+
+
+class PolicyOut(PolicyIn):
+    updated_at: dt.datetime | None = None
+    updated_by: str | None = None
+
+
+class ExtensionIn(BaseModel):
+    due_at: dt.datetime = Field(description="the student's own due date (no offset: course time zone)")
+
+
+class ExtensionOut(BaseModel):
+    student: str
+    due_at: dt.datetime
+    granted_by: str
+    granted_at: dt.datetime
+
+
+class InlineQuestionOut(BaseModel):
+    id: str
+    title: str
+    points: float
+
+
 class AssignmentOut(BaseModel):
     id: str
     title: str
     max_score: float
     questions: list[QuestionOut]
+    inline_questions: list[InlineQuestionOut] = Field([], description="scored by hand by the instructors")
+    policy: PolicyOut | None = Field(None, description="due date, late policy, quota (none: no due date)")
+
+
+class MyDeadline(BaseModel):
+    """One assignment's deadlines for the signed-in student (their extension applied)."""
+
+    assignment: str
+    due_at: dt.datetime | None = None
+    hard_deadline_at: dt.datetime | None = None
+    extended: bool = False
+    submissions: int = Field(description="uploads so far")
+    max_submissions: int | None = None
+
+
+class Course(BaseModel):
+    timezone: str = Field(description="IANA time zone in which the page shows times")
+
+
+class RegradeIn(BaseModel):
+    """Which submissions to grade again: one (``submission_id``), one student's of an assignment
+    (``student`` + ``assignment``), or a whole assignment's (``assignment``)."""
+
+    submission_id: int | None = Field(None, ge=1)
+    student: str | None = Field(None, max_length=200)
+    assignment: str | None = Field(None, max_length=100)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class RegradesCreated(BaseModel):
+    queued: list[int] = Field(description="submissions put back in the queue")
+    skipped: list[int] = Field(description="submissions already queued or running (they grade anyway)")
 
 
 class AssignmentList(BaseModel):

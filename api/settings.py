@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -62,10 +62,24 @@ class Settings(BaseSettings):
                     "niceness `grader_nice`, a guaranteed share")
     grader_nice: int = Field(default=5, ge=0, le=19,
                              description="niceness of the grader processes when `grader_sched_idle` is off")
+    course_timezone: str = Field(default="UTC", description="the course's time zone (IANA name, e.g. "
+                                 "Europe/Paris): the page shows times in it, and a due date given without an "
+                                 "offset is read in it; the database and the API keep UTC")
     lease_seconds: float = Field(default=30.0, gt=0, description="a claim expires this long after its last heartbeat")
     max_attempts: int = Field(default=3, ge=1, description="claims of one submission before it is marked error")
     poll_interval: float = Field(default=0.5, gt=0, description="local workers: seconds between looks for work")
     reaper_interval: float = Field(default=2.0, gt=0, description="seconds between scans for expired leases")
+
+    @field_validator("course_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
 
     @property
     def db_url(self) -> str:

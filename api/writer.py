@@ -7,7 +7,9 @@ once (a batch) and writes them in a single transaction:
 1. lock: SQLite ``BEGIN IMMEDIATE`` (the database write lock); PostgreSQL ``SELECT ... FOR UPDATE`` on the
    students' rows (serialises uploads of the same student across API processes);
 2. count each student's queued+running submissions (one grouped query);
-3. accept uploads in arrival order while a student stays within ``max_in_flight``; refuse the rest (429);
+3. accept uploads in arrival order while a student stays within ``max_in_flight`` and within the
+   assignment's quota of submissions (``api.course``); refuse the rest (429); record how late each one is
+   (the time of this transaction against the student's due date) and its penalty;
 4. insert the accepted rows and commit.
 
 So the in-flight limit is exact however many uploads arrive together, and a lone upload is written at
@@ -39,13 +41,14 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
 from .errors import APIError
+from .course import Deadline
 from .models import Submission, User, utcnow
 
 log = logging.getLogger("api.writer")
 IN_FLIGHT = ("queued", "running")
 # the columns a new submission row sets (the others start NULL); the two times last, both ``now``
 INSERT_COLUMNS = ("user_id", "assignment", "status", "original_name", "archive_sha256", "size_bytes", "attempts",
-                  "queue_ref", "created_at", "enqueued_at")
+                  "queue_ref", "late_seconds", "penalty_percent", "created_at", "enqueued_at")
 
 
 def too_many_in_flight(limit: int) -> APIError:
@@ -87,9 +90,14 @@ def refusal(exc: Exception) -> Exception:
     return exc
 
 
+def quota_exhausted(limit: int) -> APIError:
+    return APIError(429, "quota_exhausted", f"you have used all {limit} submission(s) this assignment allows")
+
+
 @dataclass
 class _Pending:
     row: dict
+    rule: Deadline | None = None
     future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
 
 
@@ -130,10 +138,12 @@ class SubmissionWriter:
             self._raw = None
 
     async def add(self, *, user_id: int, assignment: str, filename: str, sha256: str, size: int,
-                  queue_ref: str | None) -> tuple[int, dt.datetime]:
-        """Insert one submission (batched with concurrent ones); returns ``(id, created_at)`` or raises 429."""
+                  queue_ref: str | None, rule: Deadline | None = None) -> tuple[int, dt.datetime]:
+        """Insert one submission (batched with concurrent ones); returns ``(id, created_at)`` or raises 429.
+        ``rule``: the student's deadlines of the assignment (its quota, lateness and penalty)."""
         item = _Pending(dict(user_id=user_id, assignment=assignment, status="queued", original_name=filename,
-                             archive_sha256=sha256, size_bytes=size, attempts=0, queue_ref=queue_ref))
+                             archive_sha256=sha256, size_bytes=size, attempts=0, queue_ref=queue_ref,
+                             late_seconds=0, penalty_percent=0.0), rule)
         self._queue.put(item)
         return await asyncio.wrap_future(item.future)
 
@@ -183,19 +193,29 @@ class SubmissionWriter:
                 outcomes.append(refusal(exc))
         return outcomes
 
-    def _admit(self, batch: list[_Pending], counts: dict[int, int]) -> tuple[list, list[int]]:
-        """Accept uploads in arrival order while each student stays within the limit.
+    def _admit(self, batch: list[_Pending], counts: dict[int, int], used: dict[tuple[int, str], int],
+               now: dt.datetime) -> tuple[list, list[int]]:
+        """Accept uploads in arrival order while each student stays within the limit and the quota.
 
         Returns the outcomes (a 429 error for refused uploads, None for accepted ones) and the accepted
-        indexes; ``counts`` (queued+running per student) is updated."""
+        indexes; ``counts`` (queued+running per student) and ``used`` (submissions per student and
+        assignment) are updated; an accepted row gets its lateness and penalty at ``now``."""
         outcomes: list = []
         accepted: list[int] = []
         for i, item in enumerate(batch):
-            uid = item.row["user_id"]
+            uid, key = item.row["user_id"], (item.row["user_id"], item.row["assignment"])
+            quota = item.rule.max_submissions if item.rule is not None else None
+            if quota is not None and used.get(key, 0) >= quota:
+                outcomes.append(quota_exhausted(quota))
+                continue
             if counts.get(uid, 0) >= self.max_in_flight:
                 outcomes.append(too_many_in_flight(self.max_in_flight))
                 continue
+            if item.rule is not None:
+                late = item.rule.late_seconds(now)
+                item.row.update(late_seconds=late, penalty_percent=item.rule.penalty(late))
             counts[uid] = counts.get(uid, 0) + 1
+            used[key] = used.get(key, 0) + 1
             accepted.append(i)
             outcomes.append(None)
         return outcomes, accepted
@@ -224,7 +244,15 @@ class SubmissionWriter:
                         f"WHERE status IN ({', '.join('?' * len(IN_FLIGHT))}) "
                         f"AND user_id IN ({', '.join('?' * len(users))}) GROUP BY user_id",
                         (*IN_FLIGHT, *users))
-            outcomes, accepted = self._admit(batch, dict(cur.fetchall()))
+            counts = dict(cur.fetchall())
+            used = {}
+            limited = sorted({(it.row["user_id"], it.row["assignment"]) for it in batch
+                              if it.rule is not None and it.rule.max_submissions is not None})
+            for uid, assignment in limited:
+                cur.execute(f"SELECT count(*) FROM {Submission.__tablename__} WHERE user_id = ? AND assignment = ?",
+                            (uid, assignment))
+                used[(uid, assignment)] = cur.fetchone()[0]
+            outcomes, accepted = self._admit(batch, counts, used, now)
             for i in accepted:
                 row = batch[i].row
                 cur.execute(self._insert_sql, (*(row[c] for c in INSERT_COLUMNS[:-2]), stamp, stamp))
@@ -254,7 +282,12 @@ class SubmissionWriter:
                 select(Submission.user_id, func.count(Submission.id))
                 .where(Submission.user_id.in_(users), Submission.status.in_(IN_FLIGHT))
                 .group_by(Submission.user_id)).all())
-            outcomes, accepted = self._admit(batch, counts)
+            used = {}
+            for uid, assignment in sorted({(it.row["user_id"], it.row["assignment"]) for it in batch
+                                           if it.rule is not None and it.rule.max_submissions is not None}):
+                used[(uid, assignment)] = conn.scalar(select(func.count(Submission.id)).where(
+                    Submission.user_id == uid, Submission.assignment == assignment)) or 0
+            outcomes, accepted = self._admit(batch, counts, used, now)
             if accepted:
                 rows = [dict(batch[i].row, created_at=now, enqueued_at=now) for i in accepted]
                 ids = conn.execute(insert(Submission).returning(Submission.id, sort_by_parameter_order=True),

@@ -124,8 +124,11 @@ def assemble(state: GradeState) -> None:
                       graded_from_submission=report.from_submission, missing=report.missing,
                       rejected=report.rejected, provided_changed=report.provided_changed,
                       best_model=str(report.best_model.relative_to(root)) if report.best_model else None)
-    # Hidden inputs of this submission: drawn from the salt of its assembled graded files.
-    state.refs = state.refs.with_salt(submission_salt(files_digest(report.package, a.graded_files)))
+    # Hidden inputs of this submission: drawn from the salt of its assembled graded files (whose digest also
+    # tells the service which submissions hold the same code)
+    digest = files_digest(report.package, a.graded_files)
+    state.meta["graded_sha256"] = digest
+    state.refs = state.refs.with_salt(submission_salt(digest))
 
 
 def start_sandbox(state: GradeState) -> None:
@@ -151,6 +154,8 @@ def run_the_suites(state: GradeState) -> None:
         state.timing.update(starter.timing)
     for f, why in state.info.broken.items():
         state.problems.append(f"{state.assignment.package}/{f} could not be imported, its tests score zero: {why}")
+    if state.info.timed_out:    # what hung: the notebooks give cells that use it a short limit
+        state.meta["timed_out"] = sorted(state.info.timed_out)
 
 
 def probe(state: GradeState) -> None:
@@ -183,12 +188,16 @@ def run_notebooks(state: GradeState) -> None:
     from grader import notebooks   # nbclient, zmq: imported only when notebooks run
 
     if state.root is None or state.assembled is None:
-        state.notebooks = notebooks.not_run(a.notebooks, "not run: the submission could not be unpacked")
+        state.notebooks = notebooks.not_run(a.notebooks, "not run: the submission could not be unpacked (the reason "
+                                                       "is at the top of the result)")
         return
-    model = a.best_model
+    model, limits = a.best_model, a.limits
+    slow = notebooks.SlowCode(frozenset(state.info.timed_out), limits.slow_cell_timeout)
     state.notebooks = notebooks.grade_notebooks(
         state.root, a.notebooks, package_dir=state.assembled.package, student_package=state.package,
         artifacts=opts.artifacts_dir, sandboxed=opts.sandboxed, keep_files=[model.file] if model is not None else [],
+        slow=slow if slow.names else None,
+        deadline=state.started + limits.grade_budget if limits.grade_budget is not None else None,
         **({"keep_max_bytes": model.max_bytes} if model is not None else {}))
 
 
@@ -200,7 +209,8 @@ def score(state: GradeState) -> None:
         sandbox_info=state.sandbox_info or {"sandboxed": state.options.sandboxed}, submission=state.meta,
         execution_time=state.timing["total"], timing={k: round(v, 3) for k, v in state.timing.items()},
         notebooks=state.notebooks, training_curves=state.info.training_curves,
-        not_run_reason="Not graded: the submission could not be unpacked (see the output)." if unpackable
+        not_run_reason="Not graded: the submission could not be unpacked (the reason is at the top of the result)."
+        if unpackable
         else "Not graded: this test did not run.")
 
 

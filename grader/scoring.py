@@ -19,10 +19,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from grader import caps
+from grader.assignments import Visibility
 from grader.text import clean, clean_tree
-
-
-Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
 
 class TestResult(BaseModel):
@@ -142,7 +140,7 @@ def _question_tests(q, outcomes, not_run_reason: str, errors: list) -> tuple[lis
             errors.append({"test": f"{q.id} {name}", "error": clean(o.grader_error, caps.TEST_OUTPUT)})
         tests.append(TestResult(
             name=f"{q.id} {q.title}: {name}", number=f"{q.number}.{i}", score=_r(score), max_score=_r(points),
-            status="passed" if passed else "failed", output=output,
+            status="passed" if passed else "failed", output=output, visibility=q.visibility_of(name),
             extra_data={"question": q.id, "test": name},
         ))
     return tests, q_score

@@ -83,8 +83,9 @@ def _file_of(dotted_class: str) -> str:
     return dotted_class.rsplit(".", 1)[0].replace(".", "/") + ".py"
 
 
-def probe_imports(sb, assignment: Assignment) -> dict[str, str]:
-    """Import each graded module in the sandbox once -> ``{file: why it does not import}``.
+def probe_imports(sb, assignment: Assignment, timed_out: set[str] | None = None) -> dict[str, str]:
+    """Import each graded module in the sandbox once -> ``{file: why it does not import}``; the names of the
+    modules whose import did not finish in time are added to ``timed_out``.
 
     After one import has timed out, the others get ``RETRY_IMPORT_TIMEOUT`` seconds: they usually import
     the same hanging module (``layer_utils`` imports ``layers``), and a cs231n module that imports normally
@@ -103,6 +104,8 @@ def probe_imports(sb, assignment: Assignment) -> dict[str, str]:
                          + (f"\n{clean(tb[-3000:])}" if tb.startswith("Traceback") else ""))
         except StudentTimeout:
             broken[f] = f"importing it took longer than {timeout:g} s"
+            if timed_out is not None:
+                timed_out.add(Path(f).stem)
             timeout = min(timeout, RETRY_IMPORT_TIMEOUT)
         except (SandboxCrash, StaleHandle) as exc:
             broken[f] = f"the process importing it died ({clean(str(exc), 300)})"
@@ -142,7 +145,7 @@ class SandboxStarter:
             self.sandbox.start()
             self.timing["sandbox_start"] = time.monotonic() - self._t0
             t1 = time.monotonic()
-            self.info.broken.update(probe_imports(self.sandbox, self.assignment))
+            self.info.broken.update(probe_imports(self.sandbox, self.assignment, self.info.timed_out))
             self.timing["import_probe"] = time.monotonic() - t1
             _warm_worker(self.sandbox)
         except BaseException as exc:  # noqa: BLE001 - re-raised by ready() in the main thread

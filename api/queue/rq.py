@@ -1,8 +1,8 @@
 """The distributed queue: Redis + RQ workers (``python -m api worker --queue rq``), on any machine.
 
-Redis only carries the message "grade submission <id>"; the database stays the record of the job. An RQ
-job runs ``rq_grade(id)`` (below), which claims the submission in the database exactly like a local
-worker does, so a duplicate message is harmless (the second claim finds it taken and skips).
+Redis only carries the message "a submission (<id>) waits"; the database stays the record of the job. An
+RQ job runs ``rq_grade(id)`` (below), which claims the next submission in the fair order in the database
+exactly like a local worker does, so a duplicate message is harmless (it finds nothing left and skips).
 
 The service keeps Redis and the database consistent (``RQQueue.sync``, run by the dispatcher's
 maintenance thread): it enqueues submissions that never reached Redis (Redis down at upload time, or a
@@ -110,14 +110,19 @@ _CONTEXT = None
 
 
 def rq_grade(submission_id: int) -> str:
-    """The RQ job: claim ``submission_id`` and grade it. A duplicate RQ job finds it claimed and skips."""
+    """The RQ job: claim the next queued submission in the fair order (``api.jobs.fair_order``) and grade it.
+
+    Every queued submission has one RQ job, so the jobs waiting in Redis are as many as the submissions
+    waiting in the database; a job grades whichever submission is fairest to grade next (not necessarily
+    ``submission_id``: Redis is first-in first-out, the database decides who is next). A job that finds
+    nothing queued (a duplicate) skips."""
     global _CONTEXT
     from ..grader_process import process
     from ..jobs import JobContext, claim
 
     if _CONTEXT is None:
         _CONTEXT = JobContext.from_env(kind="rq")
-    c = claim(_CONTEXT, submission_id)
+    c = claim(_CONTEXT)
     if c is None:
-        return "skipped: not queued (already claimed or finished)"
-    return process(_CONTEXT, c)
+        return f"skipped: nothing queued (submission {submission_id} already claimed or finished)"
+    return f"submission {c.submission_id}: " + process(_CONTEXT, c)

@@ -19,13 +19,18 @@ The manifest:
 
 - ``[[questions]]``: ``id`` (``"Q1"``), ``title``, ``suite`` (a file of ``suites/``) and
   ``[questions.tests]``, an ordered table ``test_name = points`` (partial credit per test; the question
-  is worth the sum). Which graded files a test exercises is declared in its suite
+  is worth the sum); ``visibility`` (Gradescope's: ``visible``, the default; ``after_due_date``;
+  ``after_published``, once the instructors publish the grades; ``hidden``, instructors only) of its tests,
+  and ``[questions.test_visibility]``, ``test_name = visibility`` for the tests that differ. Which graded files a test exercises is declared in its suite
   (``@pytest.mark.files(...)``): when the submission lacks one of them, the test scores zero unrun;
 - ``[limits]``: per-call and training-call timeouts, the total time of the code questions, memory;
 - ``graded_files``: the files of the package taken from the submission;
 - ``[[notebooks]]``: the notebooks run after the code questions (``grader.notebooks``): ``name``, ``points``
   for running to the end (tests of one more question, ``NB``; 0: run for feedback only), time limits;
-- ``[best_model]``: the file of a saved model and the accuracy tiers of its question.
+- ``[best_model]``: the file of a saved model and the accuracy tiers of its question;
+- ``[[inline_questions]]``: the written answers scored by hand (``id`` such as ``"IQ1"``, ``title``,
+  ``points``, and where the answer is: ``notebook`` and ``number``, its rank among the notebook's inline
+  answers, from 1); instructors enter their scores in the service.
 
 ``load_assignment('assignment2')`` returns the validated :class:`Assignment`; every inconsistency (a
 test listed twice, a question without tests, points that are not positive) is a ``ManifestError``.
@@ -93,6 +98,15 @@ class Limits(_Strict):
     startup_timeout: float = Field(gt=0, description="starting the worker and importing the package")
     total_time: float = Field(gt=0, description="all code questions of one submission together")
     memory_mb: int = Field(gt=0, description="address space of the worker")
+    grade_budget: float | None = Field(
+        default=None, gt=0, description="the whole grade of one submission, code questions and notebooks: "
+        "notebooks still to run when it is spent are not run (None: only the per-notebook limits)")
+    slow_cell_timeout: float = Field(
+        default=20.0, gt=0, description="a notebook cell that calls code which did not finish in time in the "
+        "code questions (grader.notebooks.run.SlowCode)")
+
+
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
 
 
 class Question(_Strict):
@@ -100,6 +114,19 @@ class Question(_Strict):
     title: str
     suite: str = Field(pattern=r"^q[0-9]+_[a-z0-9_]+\.py$")
     tests: dict[str, float]
+    visibility: Visibility = "visible"
+    test_visibility: dict[str, Visibility] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_tests(self) -> "Question":
+        unknown = [t for t in self.test_visibility if t not in self.tests]
+        if unknown:
+            raise ValueError(f"test_visibility names tests the question does not list: {unknown}")
+        return self
+
+    def visibility_of(self, test: str) -> str:
+        """Who sees the feedback of ``test`` (Gradescope's vocabulary)."""
+        return self.test_visibility.get(test, self.visibility)
 
     @field_validator("tests")
     @classmethod
@@ -135,6 +162,16 @@ class Notebook(_Strict):
     total_timeout: float = Field(gt=0)
 
 
+class InlineQuestion(_Strict):
+    """A written answer scored by hand: the ``number``-th inline answer of ``notebook`` (from 1)."""
+
+    id: str = Field(pattern=r"^IQ[0-9]+$")
+    title: str
+    points: float = Field(gt=0)
+    notebook: str = ""
+    number: int = Field(default=0, ge=0)
+
+
 class BestModel(_Strict):
     """Q7: the file of the tuned model, and ``test_name = minimum accuracy`` on the hidden split."""
 
@@ -168,6 +205,7 @@ class Assignment(_Strict):
     questions: list[Question]
     notebooks: list[Notebook] = Field(default_factory=list)
     best_model: BestModel | None = None
+    inline_questions: list[InlineQuestion] = Field(default_factory=list)
     shared: list[SharedFile] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -178,6 +216,9 @@ class Assignment(_Strict):
         suites = [q.suite for q in self.questions]
         if len(set(suites)) != len(suites):
             raise ValueError(f"two questions share a suite file: {suites}")
+        inline = [q.id for q in self.inline_questions]
+        if len(set(inline)) != len(inline):
+            raise ValueError(f"duplicate inline question ids: {inline}")
         names = [n.name.removesuffix(".ipynb") for n in self.notebooks]
         if len(set(names)) != len(names):
             raise ValueError(f"a notebook is listed twice: {names}")

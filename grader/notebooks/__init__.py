@@ -7,7 +7,8 @@ The package, in the order a grade goes through it:
     caches.py   folders every kernel reads, built once: the public data set, matplotlib's font list
     kernel.py   the kernel in the sandbox: its environment, limits, command line and mounts (``SANDBOX_*``),
                 ``SandboxedKernelManager``, ``CappedClient`` (the notebook client that caps live outputs)
-    run.py      ``run_notebook``: one notebook in a fresh stage, its writes watched (``_DiskWatch``)
+    run.py      ``run_notebook``: one notebook in a fresh stage, its writes watched (``_DiskWatch``); cells
+                calling code that hung in the code questions get a short limit (``SlowCode``)
     result.py   what one run gives: ``NotebookResult`` (``STATUSES``), ``NotebookInfraError``
     outputs.py  the student's part of a traceback; the executed notebook, outputs capped, as an artifact
     grade.py    the manifest's notebooks: ``grade_notebooks`` / ``not_run`` -> ``NotebookGrades`` (a test
@@ -26,11 +27,11 @@ from grader.notebooks.grade import _grades  # noqa: F401 - private, but the test
 from grader.notebooks.kernel import SANDBOX_SHIMS
 from grader.notebooks.read import InvalidNotebook, extract_inline_answers, heading_above, load_notebook
 from grader.notebooks.result import STATUSES, NotebookInfraError, NotebookResult
-from grader.notebooks.run import run_notebook
+from grader.notebooks.run import SlowCode, run_notebook
 
 __all__ = [
     "NOTEBOOK_QUESTION", "SANDBOX_SHIMS", "STATUSES",
-    "InvalidNotebook", "NotebookGrades", "NotebookInfraError", "NotebookResult", "NotebookSpec", "artifacts_dir",
+    "InvalidNotebook", "NotebookGrades", "NotebookInfraError", "NotebookResult", "NotebookSpec", "SlowCode", "artifacts_dir",
     "capped_extra_data", "extract_inline_answers", "grade_notebooks", "heading_above", "load_notebook",
     "matplotlib_cache", "not_run", "notebook_specs", "public_data_dir", "run_notebook",
 ]

@@ -7,14 +7,18 @@ import dataclasses
 import os
 import shutil
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 from grader.assemble import locate_notebooks
 from grader.notebooks.result import NotebookInfraError, NotebookResult
-from grader.notebooks.run import run_notebook
+from grader.notebooks.run import SlowCode, run_notebook
 from grader.tmpdirs import private_tmpdir
+
+
+MIN_NOTEBOOK_SECONDS = 5.0   # a notebook left less time than this by the grade's budget is not started
 
 
 @dataclass
@@ -116,7 +120,8 @@ def _keep_saved(workdir: Path, names: Iterable[str], out: Path, max_bytes: int) 
 def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str | Path,
                     artifacts: str | Path | None = None, student_package: str | Path | None = None,
                     sandboxed: bool = True, data_dir: str | Path | None = None, keep_files: Iterable[str] = (),
-                    keep_max_bytes: int = 50 * 2**20) -> NotebookGrades:
+                    keep_max_bytes: int = 50 * 2**20, slow: SlowCode | None = None,
+                    deadline: float | None = None) -> NotebookGrades:
     """Run the manifest's notebooks of the extracted submission ``root`` one after the other.
 
     - root: the extracted submission; notebooks are found with ``grader.assemble.locate_notebooks``
@@ -127,6 +132,9 @@ def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str 
       ``executed`` is then relative to its parent (the folder of results.json). None: no artifacts
     - keep_files: names of files the notebooks save (``best_model.npz``) copied into ``artifacts`` too
       (regular files up to ``keep_max_bytes``), listed in ``extra_data["notebook_files"]``
+    - slow: the student's code that did not finish in time in the code questions (``SlowCode``)
+    - deadline: ``time.monotonic()`` by which all notebooks must be done (the grade's budget): each one gets
+      at most the time left, and those that find none left are not run (status ``timeout``)
 
     All notebooks share one scratch working folder (as they share the assignment folder of a student), so a
     file saved by one (``best_model.npz``) is visible to the next. A notebook that fails never stops the
@@ -144,11 +152,19 @@ def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str 
     workdir = private_tmpdir("nb-work-")
     try:
         for spec in specs:
+            total = spec.total_timeout
+            if deadline is not None:
+                total = min(total, deadline - time.monotonic())
+                if total < MIN_NOTEBOOK_SECONDS:
+                    results.append(NotebookResult(
+                        name=spec.name, status="timeout", message="not run: the time this submission may take to "
+                        "grade was used up by the code questions and the notebooks before this one"))
+                    continue
             try:
                 result = run_notebook(found.get(spec.name), name=spec.name, package_dir=package_dir,
-                                      data_dir=data_dir, cell_timeout=spec.cell_timeout,
-                                      total_timeout=spec.total_timeout, workdir=workdir,
-                                      artifact=out / spec.name if out is not None else None, sandboxed=sandboxed)
+                                      data_dir=data_dir, cell_timeout=spec.cell_timeout, total_timeout=total,
+                                      workdir=workdir, artifact=out / spec.name if out is not None else None,
+                                      sandboxed=sandboxed, slow=slow)
             except NotebookInfraError as e:
                 result = NotebookResult(name=spec.name, status="error", message=f"grader problem: {e}",
                                         grader_problem=True)

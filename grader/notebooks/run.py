@@ -23,6 +23,7 @@ import atexit
 import contextlib
 import dataclasses
 import os
+import re
 import shutil
 import signal
 import stat
@@ -49,6 +50,20 @@ from grader.sandbox import launch
 from grader.sandbox.processes import acquire_uid
 
 KERNEL_START_ATTEMPTS = 3           # a kernel that cannot start is tried again (nothing of the notebook ran)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class SlowCode:
+    """What the code questions learnt: ``names`` of the student's functions, methods and modules that did not
+    finish in time there. A cell whose source uses one of them gets ``cell_timeout`` seconds instead of the
+    notebook's own limit, so code known to hang costs seconds, not the full cell limit, in every notebook."""
+
+    names: frozenset[str]
+    cell_timeout: float
+
+    def used_by(self, source: str) -> list[str]:
+        return sorted(self.names.intersection(_NAME.findall(source)))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -156,7 +171,7 @@ async def _watch_disk(client, watch: _DiskWatch, tripped: dict[str, str], period
 
 async def _execute(nb, client: CappedClient, result: NotebookResult, *, cell_timeout: float,
                    total_timeout: float, started: float, popen_kwargs: dict[str, Any], watch: _DiskWatch,
-                   processes: list, package_paths: tuple[str, ...]) -> None:
+                   processes: list, package_paths: tuple[str, ...], slow: SlowCode | None = None) -> None:
     """Run the code cells of ``nb`` one by one; fill in ``result`` (status, cell, message, cells_run).
 
     ``popen_kwargs``: keyword arguments for starting the kernel process (env, cwd, stderr); the started process
@@ -175,7 +190,7 @@ async def _execute(nb, client: CappedClient, result: NotebookResult, *, cell_tim
             watcher = asyncio.ensure_future(_watch_disk(client, watch, tripped))
             try:
                 await _run_cells(nb, client, result, cell_timeout, total_timeout, deadline, current, tripped,
-                                 package_paths)
+                                 package_paths, slow)
             finally:
                 watcher.cancel()
     except (RuntimeError, TimeoutError, zmq.ZMQError) as e:
@@ -185,7 +200,7 @@ async def _execute(nb, client: CappedClient, result: NotebookResult, *, cell_tim
 
 
 async def _run_cells(nb, client, result, cell_timeout, total_timeout, deadline, current, tripped,
-                     package_paths) -> None:
+                     package_paths, slow: SlowCode | None) -> None:
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or not cell.source.strip():
             continue
@@ -194,13 +209,20 @@ async def _run_cells(nb, client, result, cell_timeout, total_timeout, deadline, 
             _fail(result, nb, index, "timeout",
                   f"the notebook ran out of its total time ({total_timeout:.0f} s) before this cell")
             return
-        current["limit"] = max(0.1, min(cell_timeout, remaining))
-        whole = current["limit"] < cell_timeout
+        known_slow = slow.used_by(cell.source) if slow is not None else []
+        limit = min(cell_timeout, slow.cell_timeout) if known_slow else cell_timeout
+        current["limit"] = max(0.1, min(limit, remaining))
+        whole = current["limit"] < limit
         try:
             await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
         except CellTimeoutError:
-            what = (f"the notebook's total time ({total_timeout:.0f} s)" if whole
-                    else f"the time limit of one cell ({cell_timeout:.0f} s)")
+            if whole:
+                what = f"the notebook's total time ({total_timeout:.0f} s)"
+            elif known_slow:
+                what = (f"the {limit:g} s given to a cell that calls code which did not finish in time in the "
+                        f"code questions either ({', '.join(known_slow)})")
+            else:
+                what = f"the time limit of one cell ({cell_timeout:.0f} s)"
             _fail(result, nb, index, "timeout", f"this cell exceeded {what} and was stopped")
         except DeadKernelError:
             if tripped.get("reason"):
@@ -231,7 +253,7 @@ def _fail(result: NotebookResult, nb, index: int, status: str, message: str) -> 
 
 def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path, workdir: str | Path | None,
                 limits: Any, sandboxed: bool, env: dict[str, str] | None, cell_timeout: float,
-                total_timeout: float) -> None:
+                total_timeout: float, slow: SlowCode | None = None) -> None:
     """One kernel run of ``nb`` in a fresh stage (see ``_Stage``), filling in ``result``."""
     started = time.monotonic()
     uid_lock = None
@@ -271,7 +293,7 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
                                      started=started, popen_kwargs=popen_kwargs,
                                      watch=_DiskWatch([stage.work, stage.ipc]), processes=processes,
                                      package_paths=PACKAGE_PATHS if sandboxed else
-                                     (f"{stage.package}/", f"{stage.work}/cs231n/")))
+                                     (f"{stage.package}/", f"{stage.work}/cs231n/"), slow=slow))
             except NotebookInfraError as e:
                 tail = stage.stderr.read_bytes()[-1500:].decode("utf-8", "replace").strip()
                 raise NotebookInfraError(f"{e}{': ' + tail if tail else ''}") from None
@@ -293,7 +315,8 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
 def run_notebook(path: str | Path | None, *, data_dir: str | Path | None = None, package_dir: str | Path,
                  cell_timeout: float = 120.0, total_timeout: float = 600.0, workdir: str | Path | None = None,
                  artifact: str | Path | None = None, limits: Any = None, name: str | None = None,
-                 sandboxed: bool = True, env: dict[str, str] | None = None) -> NotebookResult:
+                 sandboxed: bool = True, env: dict[str, str] | None = None,
+                 slow: SlowCode | None = None) -> NotebookResult:
     """Execute the notebook at ``path`` with its kernel in the sandbox.
 
     - path: the submission's ``.ipynb`` (None or a missing file gives status ``missing``)
@@ -311,6 +334,7 @@ def run_notebook(path: str | Path | None, *, data_dir: str | Path | None = None,
     - name: the name reported (default ``path``'s file name)
     - sandboxed: False runs the kernel as a plain subprocess (``--no-sandbox``: no isolation at all)
     - env: extra environment variables for the kernel
+    - slow: the student's code known to hang (``SlowCode``): cells that use it get its short time limit
 
     Never raises for anything the notebook does; raises ``NotebookInfraError`` if the kernel cannot start.
     """
@@ -336,7 +360,7 @@ def run_notebook(path: str | Path | None, *, data_dir: str | Path | None = None,
         try:
             _run_staged(nb, result, package_dir=Path(package_dir).resolve(), data_dir=data_dir, workdir=workdir,
                         limits=limits, sandboxed=sandboxed, env=env, cell_timeout=cell_timeout,
-                        total_timeout=total_timeout)
+                        total_timeout=total_timeout, slow=slow)
             break
         except NotebookInfraError:
             # Nothing of the notebook ran: a transient failure (another sandbox of the same uid holding all

@@ -54,6 +54,9 @@ class SubmissionInfo:
     training_curves: list[dict] = field(default_factory=list)
     # the training checks running ahead in a second sandbox (``_training.TrainingRunner``), or None
     trainings: object | None = None
+    # names of the student's code that did not finish in time in the code questions (a function or method
+    # called, a module imported): a notebook cell that calls one of them gets a short time limit
+    timed_out: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -82,14 +85,25 @@ class GuardedSandbox:
         wanted = self._plugin._limits.call_timeout if requested is None else float(requested)
         return max(0.05, min(wanted, left))
 
+    def _noting_timeouts(self, name, run):
+        try:
+            return run()
+        except StudentTimeout:
+            if isinstance(name, str):
+                self.submission.timed_out.add(name.rsplit(".", 1)[-1])
+            raise
+
     def call(self, target, /, *args, keep=(), timeout=None, **kwargs):
-        return self._sb.call(target, *args, keep=keep, timeout=self._timeout(timeout), **kwargs)
+        return self._noting_timeouts(target, lambda: self._sb.call(
+            target, *args, keep=keep, timeout=self._timeout(timeout), **kwargs))
 
     def new(self, target, /, *args, timeout=None, **kwargs):
-        return self._sb.new(target, *args, timeout=self._timeout(timeout), **kwargs)
+        return self._noting_timeouts(target, lambda: self._sb.new(
+            target, *args, timeout=self._timeout(timeout), **kwargs))
 
     def call_method(self, obj, name, /, *args, keep=(), timeout=None, **kwargs):
-        return self._sb.call_method(obj, name, *args, keep=keep, timeout=self._timeout(timeout), **kwargs)
+        return self._noting_timeouts(name, lambda: self._sb.call_method(
+            obj, name, *args, keep=keep, timeout=self._timeout(timeout), **kwargs))
 
     def getattr(self, obj, name, *, timeout=None):
         return self._sb.getattr(obj, name, timeout=self._timeout(timeout))

@@ -7,19 +7,15 @@ without Internet access) and recorded, and the test reads the operations off the
 """
 from __future__ import annotations
 
-import shutil
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from support.browser import chromium, chromium_missing
 from support.servers import Service
 
-CHROMIUM = shutil.which("chromium")            # Debian's chromium (Playwright downloads no browser here)
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed")
+pytestmark = pytest.mark.skipif(chromium_missing(), reason="Debian chromium not installed")
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +27,6 @@ def service(tmp_path_factory):
 
 
 def test_docs_render_the_openapi_31_document_offline(service):
-    from playwright.sync_api import sync_playwright
-
     spec = httpx.get(service.url + "openapi.json").json()
     assert spec["openapi"].startswith("3.1")
     operations = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
@@ -47,32 +41,28 @@ def test_docs_render_the_openapi_31_document_offline(service):
             outside.append(route.request.url)
             route.abort("internetdisconnected")
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 1600})
-            page.route("**/*", only_the_service)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(service.url + "docs")
-            page.wait_for_selector(".opblock", timeout=30_000)
-            page.wait_for_function(f"document.querySelectorAll('.opblock').length >= {len(operations)}",
-                                   timeout=30_000)
-            body = page.inner_text("body")
-            listed = set()
-            for block in page.locator(".opblock").all():
-                method = block.locator(".opblock-summary-method").inner_text().strip().upper()
-                path = block.locator(".opblock-summary-path").inner_text().strip().replace("\u200b", "")
-                listed.add((method, path))
-            title = page.locator(".info .title").inner_text()
-            # one operation opens and shows its documented answers (the error shape included)
-            page.locator("#operations-submissions-get_submission_api_v1_submissions__submission_id__get "
-                         ".opblock-summary").click()
-            page.wait_for_selector("#operations-submissions-get_submission_api_v1_submissions__submission_id__get "
-                                   ".responses-table", timeout=10_000)
-            answers = page.locator("#operations-submissions-get_submission_api_v1_submissions__submission_id__get "
-                                   ".responses-table").inner_text()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 1600})
+        page.route("**/*", only_the_service)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(service.url + "docs")
+        page.wait_for_selector(".opblock", timeout=30_000)
+        page.wait_for_function(f"document.querySelectorAll('.opblock').length >= {len(operations)}",
+                               timeout=30_000)
+        body = page.inner_text("body")
+        listed = set()
+        for block in page.locator(".opblock").all():
+            method = block.locator(".opblock-summary-method").inner_text().strip().upper()
+            path = block.locator(".opblock-summary-path").inner_text().strip().replace("\u200b", "")
+            listed.add((method, path))
+        title = page.locator(".info .title").inner_text()
+        # one operation opens and shows its documented answers (the error shape included)
+        page.locator("#operations-submissions-get_submission_api_v1_submissions__submission_id__get "
+                     ".opblock-summary").click()
+        page.wait_for_selector("#operations-submissions-get_submission_api_v1_submissions__submission_id__get "
+                               ".responses-table", timeout=10_000)
+        answers = page.locator("#operations-submissions-get_submission_api_v1_submissions__submission_id__get "
+                               ".responses-table").inner_text()
     assert "Unable to render this definition" not in body
     assert spec["info"]["title"] in title
     assert listed == operations, (sorted(operations - listed), sorted(listed - operations))

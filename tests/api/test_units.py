@@ -196,14 +196,14 @@ RESULTS = results_of(stdout_visibility="visible", tests=[
 ])
 
 
-def view_of(results: Results | None, instructor: bool, status: str = "graded"):
+def view_of(results: Results | None, instructor: bool, status: str = "graded", rule=None):
     now = utcnow()
     sub = Submission(id=5, user_id=1, assignment="assignment2", status=status, original_name="a.zip",
                      archive_sha256="f" * 64, size_bytes=10, created_at=now - dt.timedelta(seconds=9),
                      started_at=now - dt.timedelta(seconds=5), finished_at=now, attempts=1, log_tail="LOG",
                      **(stored_result(results).columns() if results is not None else {}))
     catalog = StubCatalog(Offered("assignment2", "A2", (Question("Q1", "One", 10.0), Question("Q2", "Two", 5.0))))
-    return submission_view(catalog, "http://h/", sub, "stu", instructor, attempts=[])
+    return submission_view(catalog, "http://h/", sub, "stu", instructor, attempts=[], rule=rule)
 
 
 def test_students_see_only_visible_tests():
@@ -220,13 +220,44 @@ def test_students_see_only_visible_tests():
     teacher = view_of(RESULTS, instructor=True)
     assert len(teacher.tests) == 4 and teacher.hidden_tests == 0 and teacher.log_tail == "LOG"
 
+    # the overall output speaks of the student's own submission: shown with the results whatever
+    # stdout_visibility says (a refused archive's reason is in it)
     quiet = view_of(RESULTS.model_copy(update=dict(stdout_visibility="hidden")), instructor=False)
-    assert quiet.output is None
+    assert quiet.output == "overall note"
     hidden = RESULTS.model_copy(update=dict(visibility="hidden"))
     sealed = view_of(hidden, instructor=False)
     assert sealed.score is None and sealed.tests == [] and sealed.questions == [] and sealed.hidden_tests == 4
     assert "SECRET" not in json.dumps(stored_result(hidden).student_feedback.model_dump())   # not even stored
     assert view_of(hidden, instructor=True).score == 6.0
+
+
+def test_tests_after_the_due_date_are_shown_once_it_has_passed():
+    from api.course import Deadline
+
+    later = RESULTS.model_copy(update=dict(tests=RESULTS.tests + [GraderTest(
+        name="on-publish", number="1.5", score=1, max_score=1, status="passed", visibility="after_published")]))
+    before = view_of(later, instructor=False, rule=Deadline(due_at=utcnow() + dt.timedelta(hours=1)))
+    assert [t.name for t in before.tests] == ["shown", "default-visible"] and before.hidden_tests == 3
+    assert "LATER" not in before.model_dump_json()
+    after = view_of(later, instructor=False, rule=Deadline(due_at=utcnow() - dt.timedelta(seconds=1)))
+    assert [t.name for t in after.tests] == ["shown", "default-visible", "later"] and after.hidden_tests == 2
+    assert after.tests[-1].output == "LATER-DETAIL" and after.tests[-1].visibility == "after_due_date"
+    published = view_of(later, instructor=False, rule=Deadline(published=True))
+    assert [t.name for t in published.tests] == ["shown", "default-visible", "on-publish"]
+    assert "SECRET" not in json.dumps(stored_result(later).student_feedback.model_dump())  # hidden: never stored
+
+
+def test_late_penalty_rule():
+    from api.course import Deadline
+
+    due = utcnow()
+    rule = Deadline(due_at=due, penalty_percent=10, penalty_unit="hour", penalty_cap_percent=25)
+    assert rule.late_seconds(due) == 0 and rule.penalty(0) == 0
+    assert rule.penalty(1) == 10 and rule.penalty(3600) == 10 and rule.penalty(3601) == 20   # per started hour
+    assert rule.penalty(10 * 3600) == 25                                                      # capped
+    daily = Deadline(due_at=due, penalty_percent=20, penalty_unit="day", hard_deadline_at=due + dt.timedelta(days=2))
+    assert daily.penalty(86400 + 1) == 40 and not daily.refused(due + dt.timedelta(days=1))
+    assert daily.refused(due + dt.timedelta(days=2, seconds=1))
 
 
 def test_before_a_result_the_questions_come_from_the_catalogue():
@@ -278,10 +309,10 @@ def test_gradebook_cells_a_spreadsheet_would_evaluate_stay_text(tmp_path):
                          questions=[{"id": "q1", "title": "=T()", "score": 2.0, "max_score": 3.0}]))
         s.commit()
         rows = gradebook_rows(s, StubCatalog(Offered("a", "A", (Question("q1", "=T()", 3.0),))), assignment="a")
-    assert rows[0][-1] == "q1 (=T()) /3" and len(rows) == 1 + len(names)
+    assert rows[0][-3] == "q1 (=T()) /3" and len(rows) == 1 + len(names)
     by_name = {r[0]: r for r in rows[1:]}
     assert set(by_name) == {"'" + n for n in names[:4]} | {"plain"}
-    assert by_name["'-1"][4:] == ["2", "3", "2"]
+    assert by_name["'-1"][4:] == ["2", "3", "2", "2", "0"]
     assert not any(cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
 
 
@@ -315,8 +346,9 @@ def test_the_gradebook_has_a_column_set_per_assignment(tmp_path):
         only_b = gradebook_rows(s, catalog, assignment="b", policy="latest")
     header, ann_row, bo_row = rows
     assert header == ["student", "a submission_id", "a submitted_at", "a submissions", "a score", "a max_score",
-                      "a Q1 (One) /3", "b submission_id", "b submitted_at", "b submissions", "b score",
-                      "b max_score", "b Q1 (Uno) /1", "b Q2 (Dos) /1"]
+                      "a Q1 (One) /3", "a autograded", "a penalty_percent", "b submission_id", "b submitted_at",
+                      "b submissions", "b score", "b max_score", "b Q1 (Uno) /1", "b Q2 (Dos) /1", "b autograded",
+                      "b penalty_percent"]
     cells = dict(zip(header, ann_row))
     assert (cells["a submission_id"], cells["a submissions"], cells["a score"], cells["a Q1 (One) /3"]) == \
         ("2", "2", "3", "3")
@@ -325,7 +357,7 @@ def test_the_gradebook_has_a_column_set_per_assignment(tmp_path):
     assert cells["a submissions"] == "0" and cells["b submissions"] == "1" and cells["b score"] == ""
     assert cells["a max_score"] == "3" and cells["b max_score"] == "2"              # the catalogue's maximum
     assert only_b[0] == ["student", "submission_id", "submitted_at", "submissions", "score", "max_score",
-                         "Q1 (Uno) /1", "Q2 (Dos) /1"]
+                         "Q1 (Uno) /1", "Q2 (Dos) /1", "autograded", "penalty_percent"]
     assert only_b[1][1] == "3" and only_b[2][4] == ""
 
 
@@ -415,6 +447,44 @@ def test_the_migration_converts_stored_results_files(tmp_path):
     assert back["extra_data"]["questions"][0]["score"] == 6.0 and len(back["tests"]) == 2
     assert back["stdout_visibility"] == "visible" and back["tests"][1]["visibility"] == "hidden"
     migrate(engine)
+    engine.dispose()
+
+
+def test_the_migration_gives_students_the_overall_output_of_their_results(tmp_path):
+    """0004: the students' stored feedback gets the overall output (it was left out when stdout was hidden),
+    unless their results are hidden as a whole; the course tables come and go with it."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from api.db import _alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path}/m.db")
+    cfg = _alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+    feedback = json.dumps({"tests": [], "hidden_tests": 0, "output": "could not be unpacked: '..'",
+                           "scores_visible": True})
+    shown = json.dumps({"tests": [], "hidden_tests": 0, "output": None, "scores_visible": True})
+    sealed = json.dumps({"tests": [], "hidden_tests": 0, "output": None, "scores_visible": False})
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (id, name, role, token_hash, created_at) "
+                          "VALUES (1, 'stu', 'student', 'h', '2025-01-01 00:00:00')"))
+        for sid, student in ((1, shown), (2, sealed)):
+            conn.execute(text("INSERT INTO submissions (id, user_id, assignment, status, original_name, "
+                              "archive_sha256, size_bytes, created_at, attempts, feedback, student_feedback) "
+                              "VALUES (:id, 1, 'a', 'graded', 'x.zip', :sha, 1, '2025-01-01 00:00:00', 1, :f, :s)"),
+                         {"id": sid, "sha": "0" * 64, "f": feedback, "s": student})
+    migrate(engine)
+    with make_session_factory(engine)() as s:
+        first, second = s.scalars(select(Submission).order_by(Submission.id)).all()
+    assert first.student_feedback["output"] == "could not be unpacked: '..'"
+    assert second.student_feedback["output"] is None
+    assert {"assignment_policies", "extensions", "regrades", "manual_scores"} <= set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    assert "regrades" not in inspect(engine).get_table_names()
     engine.dispose()
 
 

@@ -10,18 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from support.browser import chromium, chromium_missing
 from support.servers import Service, make_zips
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium not installed")
+pytestmark = pytest.mark.skipif(chromium_missing(), reason="Debian chromium not installed")
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +30,8 @@ def service(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def test_student_uploads_and_reads_scores_then_instructor_downloads_gradebook(service, browser, tmp_path):

@@ -23,6 +23,17 @@ def make_zip(path: Path, entries, compression=zipfile.ZIP_DEFLATED) -> Path:
     return path
 
 
+def zip_bytes(files: dict[str, str | bytes]) -> bytes:
+    """A zip archive in memory holding ``files`` (name -> text or bytes)."""
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
 def patch_headers(path: Path, *, flags_or: int = 0, file_size: int | None = None) -> None:
     """Rewrite the local and central headers of every member: OR general-purpose flags, set the
     declared uncompressed size (a lying header)."""

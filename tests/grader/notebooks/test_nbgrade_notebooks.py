@@ -14,7 +14,9 @@ import os
 import shutil
 import socket
 import struct
+import re
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -462,3 +464,39 @@ def test_the_starter_fails_at_its_first_todo_and_the_report_says_where(graded_no
     fc = next(nb for nb in starter["extra_data"]["notebooks"] if nb["name"] == "FullyConnectedNets.ipynb")
     assert f"**FullyConnectedNets.ipynb**: error at cell {fc['cell']} (section \u201c{fc['heading']}\u201d)" in text
     assert starter["extra_data"]["notebook_files"] == {}, "the starter's FC notebook never reaches the save"
+
+
+def test_slow_code_is_found_by_name_in_a_cell():
+    slow = notebooks.SlowCode(frozenset({"conv_forward_naive", "layers"}), 5.0)
+    assert slow.used_by("out, _ = conv_forward_naive(x, w, b, p)") == ["conv_forward_naive"]
+    assert slow.used_by("from cs231n.layers import *") == ["layers"]
+    assert slow.used_by("my_conv_forward_naive_copy(x)  # players") == []
+
+
+def test_a_cell_calling_code_that_hung_in_the_code_questions_gets_the_short_limit(tmp_path, package):
+    """The code questions saw ``scale`` hang: the notebook stops at the first cell using it after the short
+    limit (not the notebook's 60 s cell limit), cells not using it keep their own limit, and the message
+    says why the cell was given less time."""
+    slow = notebooks.SlowCode(frozenset({"scale"}), 1.5)
+    t0 = time.monotonic()
+    result = run(tmp_path, package, "import time\ntime.sleep(2.5)\nx = 1",
+                 "from cs231n.mymod import scale\nwhile True:\n    scale(1, 2)", cell_timeout=60, slow=slow)
+    took = time.monotonic() - t0
+    assert result.status == "timeout" and result.cell == 1, result
+    assert "scale" in result.message and "1.5 s" in result.message
+    assert took < 30, f"the hanging cell held the notebook {took:.0f} s"
+
+
+def test_the_grade_budget_leaves_later_notebooks_unrun(tmp_path, package):
+    """grade_notebooks with a deadline: each notebook gets at most the time left; one that finds none
+    left is reported as not run (timeout), and still counts its points in the maximum."""
+    sub = tmp_path / "submission"
+    sub.mkdir()
+    write_nb(sub / "Slow.ipynb", *["import time\ntime.sleep(1)"] * 30)
+    write_nb(sub / "Later.ipynb", "x = 1")
+    specs = [{"name": n, "points": 1, "cell_timeout": 20, "total_timeout": 120} for n in ("Slow", "Later")]
+    grades = notebooks.grade_notebooks(sub, specs, package_dir=package, deadline=time.monotonic() + 8)
+    slow, later = grades.results
+    assert slow.status == "timeout" and re.search(r"total time \([78] s\)", slow.message), slow.message
+    assert later.status == "timeout" and later.message.startswith("not run: the time this submission may take")
+    assert [t["max_score"] for t in grades.tests] == [1, 1] and [t["score"] for t in grades.tests] == [0, 0]
