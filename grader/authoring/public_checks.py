@@ -3,7 +3,8 @@
 An assignment gets them by writing ``grader/assignments/<A>/public_checks.py``: plain NumPy code that the
 student may read (it never imports the grader), one function per hidden test, registered with
 ``@check("Q1", "test_affine_forward", hint="...")`` (the manifest's question and test name, and the hint
-printed when it fails), on public inputs only (the notebooks' canonical inputs and values; no hidden
+printed when it fails; string literals or module-level string constants, so that they can be read without
+running the file; a check may replace the hint by a more precise one with ``fail(message, hint)``), on public inputs only (the notebooks' canonical inputs and values; no hidden
 value, no salt). Its helpers come from the generated package (``from . import check, close, module``).
 An optional ``NOTEBOOK_PARTS = {"Notebook": [("Q1", "# Heading of the next part"), ("Q2", None)]}`` puts
 a cell running that question's check before the markdown cell starting with that heading (None: at the
@@ -46,10 +47,27 @@ class PublicChecks:
                f"from {self.package}.check import run\nrun({question!r})"
 
 
-def _literal_str(node: ast.AST, where: str) -> str:
+def _literal_str(node: ast.AST, where: str, names: dict[str, str]) -> str:
+    """A string literal, a module-level string constant, or a sum of those."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
-    raise AuthoringError(f"{where}: the question, name and hint of @check(...) must be string literals")
+    if isinstance(node, ast.Name) and node.id in names:
+        return names[node.id]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _literal_str(node.left, where, names) + _literal_str(node.right, where, names)
+    raise AuthoringError(f"{where}: the question, name and hint of @check(...) must be string literals "
+                         "(or module-level string constants)")
+
+
+def _string_constants(tree: ast.Module, where: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                names[node.targets[0].id] = _literal_str(node.value, where, names)
+            except AuthoringError:
+                continue
+    return names
 
 
 def declared(text: str, where: str) -> tuple[list[tuple[str, str, str]], dict]:
@@ -59,10 +77,11 @@ def declared(text: str, where: str) -> tuple[list[tuple[str, str, str]], dict]:
     except SyntaxError as exc:
         raise AuthoringError(f"{where}: {exc}") from None
     found, parts = [], {}
+    names = _string_constants(tree, where)
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            if any(n == "grader" or n.startswith("grader.") for n in names):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if any(n == "grader" or n.startswith("grader.") for n in modules):
                 raise AuthoringError(f"{where}, line {node.lineno}: public checks never import the grader")
         if isinstance(node, ast.FunctionDef):
             for dec in node.decorator_list:
@@ -70,7 +89,7 @@ def declared(text: str, where: str) -> tuple[list[tuple[str, str, str]], dict]:
                     args = list(dec.args) + [k.value for k in dec.keywords]
                     if len(args) != 3:
                         raise AuthoringError(f"{where}, line {dec.lineno}: @check(question, name, hint=...)")
-                    found.append(tuple(_literal_str(a, where) for a in args))
+                    found.append(tuple(_literal_str(a, where, names) for a in args))
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "NOTEBOOK_PARTS" for t in node.targets):
             try:
                 parts = ast.literal_eval(node.value)

@@ -29,7 +29,12 @@ SPEC: dict = json.loads((HERE / "spec.json").read_text(encoding="utf-8"))
 
 
 class CheckFailed(Exception):
-    """A public check failed: ``str(exc)`` says what differs."""
+    """A public check failed: ``str(exc)`` says what differs; ``hint``, when given, replaces the check's
+    own hint (a known mistake recognised)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,8 @@ def module(name: str):
     return importlib.import_module(full)
 
 
-def fail(message: str) -> None:
-    raise CheckFailed(message)
+def fail(message: str, hint: str | None = None) -> None:
+    raise CheckFailed(message, hint)
 
 
 def rel_error(x: Any, y: Any) -> float:
@@ -85,20 +90,42 @@ def array(value: Any, what: str, shape: tuple | None = None) -> np.ndarray:
     return arr
 
 
-def close(actual: Any, expected: Any, what: str, tol: float) -> None:
+def close(actual: Any, expected: Any, what: str, tol: float, hint: str | None = None) -> None:
     """``actual`` matches ``expected`` (same shape, relative error at most ``tol``)."""
     expected = np.asarray(expected, dtype=float)
     arr = array(actual, what, expected.shape)
     err = rel_error(arr, expected)
     if not err <= tol:
-        fail(f"{what}: relative error {err:.2e} (should be at most {tol:.0e})")
+        fail(f"{what}: relative error {err:.2e} (should be at most {tol:.0e})", hint)
 
 
-def close_scalar(actual: Any, expected: float, what: str, tol: float) -> None:
+def close_scalar(actual: Any, expected: float, what: str, tol: float, hint: str | None = None) -> None:
     value = array(actual, what, ())
     err = abs(float(value) - expected)
     if not err <= tol:
-        fail(f"{what} is {float(value):.10g}, expected {expected:.10g} (difference {err:.2e}, at most {tol:.0e})")
+        fail(f"{what} is {float(value):.10g}, expected {expected:.10g} (difference {err:.2e}, at most {tol:.0e})",
+             hint)
+
+
+def matches(actual: Any, variant: Any, tol: float = 1e-6) -> bool:
+    """Whether ``actual`` is ``variant`` (a known mistake's result) up to ``tol``; never raises."""
+    try:
+        a, v = np.asarray(actual, dtype=float), np.asarray(variant, dtype=float)
+        return a.shape == v.shape and rel_error(a, v) <= tol
+    except Exception:  # noqa: BLE001 - anything malformed matches nothing
+        return False
+
+
+def params_of(model: Any, keys: tuple) -> dict:
+    """``model.params`` holding exactly ``keys``, or a failure that names the difference."""
+    params = getattr(model, "params", None)
+    if not isinstance(params, dict):
+        fail("model.params should be a dict of the parameters")
+    missing = [k for k in keys if k not in params]
+    extra = sorted(set(params) - set(keys))
+    if missing or extra:
+        fail(f"model.params should hold exactly {', '.join(keys)}; missing {missing}, unexpected {extra}")
+    return params
 
 
 def numeric_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray, df: Any, h: float = 1e-5) -> np.ndarray:
@@ -149,7 +176,10 @@ def run_checks(questions: list[str] | None = None) -> list[dict]:
             passed, message = True, ""
         except Exception as exc:  # noqa: BLE001 - a broken function is a failed check, never a crash
             passed, message = False, _failure_text(exc)
-        results.append(dict(question=c.question, name=c.name, passed=passed, message=message, hint=c.hint,
+            hint = getattr(exc, "hint", None) if isinstance(exc, CheckFailed) else None
+        else:
+            hint = None
+        results.append(dict(question=c.question, name=c.name, passed=passed, message=message, hint=hint or c.hint,
                             seconds=round(time.perf_counter() - t0, 3)))
     return results
 
