@@ -220,7 +220,9 @@ def evaluation(submission, assignment, ref):
         return None, checks.CheckFailure(f"no {spec.file} was found in your submission (FullyConnectedNets.ipynb "
                                          "saves it with cs231n.model_io.save_model)")
     try:
-        return evaluate(Path(path), spec.max_bytes, ref("Q7/best_model")["mean_image"]), None
+        accuracy = evaluate(Path(path), spec.max_bytes, ref("Q7/best_model")["mean_image"])
+        submission.measures["Best model accuracy"] = accuracy
+        return accuracy, None
     except checks.CheckFailure as exc:
         return None, exc
 
