@@ -20,7 +20,7 @@ from sqlalchemy.orm import defer
 
 from ..auth import DB, CurrentUser, Principal
 from ..catalog import Catalog
-from ..errors import APIError, not_found
+from ..errors import INT64_MAX, APIError, not_found
 from ..models import Attempt, Submission, User
 from ..results import Feedback
 from ..schemas import (AttemptOut, ErrorOut, Me, QuestionScore, Status, SubmissionCreated, SubmissionList,
@@ -176,7 +176,7 @@ def list_submissions(
     assignment: Annotated[str | None, Query()] = None,
     status: Annotated[Status | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> SubmissionList:
     """Newest first. A student gets only their own; an instructor everyone's, filterable by student."""
     query = (select(Submission, User.name).join(User, Submission.user_id == User.id)
