@@ -148,7 +148,8 @@ def test_postgres_restart_under_local_workers(tmp_path, course, uploads):
     pg = PostgresServer().start()
     svc = None
     try:
-        svc = Service(tmp_path / "svc", workers=2, env=dict(FAST, GRADER_COURSE_DIRS=course, DATABASE_URL=pg.url)).start()
+        env = dict(FAST, GRADER_COURSE_DIRS=course, DATABASE_URL=pg.url)
+        svc = Service(tmp_path / "svc", workers=2, env=env).start()
         sent = send(svc, uploads, ["sleeps", "solution", "starter", "sleeps", "solution", "starter"])
         running_one(svc)
         pg.proc.send_signal(signal.SIGINT)          # down: uploads are refused with a clear 503, nothing recorded

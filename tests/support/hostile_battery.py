@@ -1,8 +1,8 @@
 """The hostile battery (tests/hostile/): its service, ``python -m api serve`` with 2 real local workers,
-SQLite, notebooks graded, the fixture course's ``tinynb`` (limits of seconds), canaries planted where a submission must not reach (the
-service's environment, the secret, tokens, another student's upload, the database, the hidden suites, the
-references and the solution), and targets on loopback it must not connect to (the service, a Redis server, a
-PostgreSQL server, a listener).
+SQLite, notebooks graded, the fixture course's ``tinynb`` (limits of seconds), canaries planted where a
+submission must not reach (the service's environment, the secret, tokens, another student's upload, the
+database, the hidden suites, the references and the solution), and targets on loopback it must not connect
+to (the service, a Redis server, a PostgreSQL server, a listener).
 
 All cases (``support.hostile_cases.CASES``) are uploaded at once, each by a student of its own and followed by
 an honest submission of the same student, so the two workers are busy from the start; each test then checks
@@ -16,6 +16,7 @@ import hashlib
 import io
 import secrets
 import socket
+import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ import numpy as np
 import pytest
 
 from support.course import make_course
-from support.hostile_cases import ASSIGNMENT, CASES, Case, Target, zip_bytes
+from support.hostile_cases import ASSIGNMENT, CASES, CODE_POINTS, NB_POINTS, Case, Target, zip_bytes
 from support.servers import PostgresServer, RedisServer, Service, make_zips, postgres_bindir, wait_for_status
 
 WORKERS = 2
@@ -130,8 +131,8 @@ class Battery:
         uploads = sorted(p for p in (data / "uploads").rglob("*") if p.is_file())
         jobs = sorted(p for p in (data / "jobs").rglob("*.json") if p.is_file()) if (data / "jobs").exists() else []
         from support.paths import ROOT
-        escape = [Path("/tmp") / f"hostile-escape-{secrets.token_hex(6)}.txt",
-                  Path("/tmp") / f"hostile-absolute-{secrets.token_hex(6)}.txt"]
+        tmp = Path(tempfile.gettempdir())
+        escape = [tmp / f"hostile-{kind}-{secrets.token_hex(6)}.txt" for kind in ("escape", "absolute")]
         self.escape = escape
         files = {
             "read_hidden_suites": [ga / "suites" / "q1_ops.py", ga / "manifest.toml", ga / "cases.py",
@@ -186,12 +187,18 @@ class Battery:
     # --------------------------------------------------------------------------------------- running
 
     def submit_all(self, target: Target) -> None:
-        honest = self.zips["solutions"].read_bytes()
+        # the honest follow-up: the solution with its notebook after a notebook case (6 of 6), else the
+        # solution's code alone (5 of 6: a notebook left out costs its point and starts no kernel)
+        full = self.zips["solutions"].read_bytes()
+        with zipfile.ZipFile(self.zips["solutions"]) as zf:
+            code_only = zip_bytes([(i.filename, zf.read(i)) for i in zf.infolist()
+                                   if not i.filename.endswith(".ipynb")])
         for case in CASES:
             data = case.build(target)
             with self.svc.client(self.tokens[f"h-{case.name}"], timeout=120) as c:
                 r = c.post("/api/v1/submissions", data={"assignment": ASSIGNMENT},
                            files={"file": (f"{case.name}.zip", data, "application/zip")})
+                honest = full if case.group == "notebook" else code_only
                 h = c.post("/api/v1/submissions", data={"assignment": ASSIGNMENT},
                            files={"file": ("honest.zip", honest, "application/zip")})
             assert h.status_code == 202, (case.name, h.text)
@@ -239,7 +246,8 @@ def verify(b: Battery, name: str) -> Outcome:
         assert teacher["grading_seconds"] <= c.wall, f"{say} the grade took {teacher['grading_seconds']:.0f} s"
         feedback = " ".join(t.get("output") or "" for t in teacher["tests"])
         if c.reports:
-            assert "EXFIL[" in feedback, f"{say} the attack's report did not arrive (the test proves nothing): {feedback[:500]}"
+            assert "EXFIL[" in feedback, \
+                f"{say} the attack's report did not arrive (the test proves nothing): {feedback[:500]}"
         for what, text in (("the student's view", json.dumps(view)), ("the instructor's view", json.dumps(teacher))):
             leaked = [k for k, v in b.canaries().items() if v and v in text]
             assert not leaked, f"{say} LEAK in {what}: {leaked}"
@@ -258,7 +266,8 @@ def verify(b: Battery, name: str) -> Outcome:
         written = [str(p) for p in b.escape if p.exists()]
         assert not written, f"{say} the archive wrote outside its folder: {written}"
     h = o.honest
-    assert h["status"] == "graded" and h["max_score"] > 0 and h["score"] == pytest.approx(h["max_score"]), \
+    honest = CODE_POINTS + NB_POINTS if c.group == "notebook" else CODE_POINTS
+    assert h["status"] == "graded" and h["score"] == pytest.approx(honest), \
         f"{say} the next honest submission was not graded correctly: {h['status']} {h['score']}/{h['max_score']}"
     assert o.health["status_code"] == 200 and o.health.get("workers_alive") == WORKERS, \
         f"{say} service or workers unhealthy after the case: {o.health}"

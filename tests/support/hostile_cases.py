@@ -146,7 +146,8 @@ def reader(case: str, walk_names: tuple[str, ...] = (), channel: str = "raise") 
         if channel == "raise":
             tail = "    raise RuntimeError(_report(_PATHS, _WALK))\n"
         else:
-            tail = "    r = _report(_PATHS, _WALK)\n    print(r, flush=True)\n    import sys\n    print(r, file=sys.stderr)\n    return r\n"
+            tail = ("    r = _report(_PATHS, _WALK)\n    print(r, flush=True)\n    import sys\n"
+                    "    print(r, file=sys.stderr)\n    return r\n")
         code = (t.starter + READ_REPORT + f"\n_PATHS = {paths!r}\n_WALK = {tuple(walk_names)!r}\n\n"
                 "def _attack(*args):\n" + tail +
                 "\n\ndef scale(x, a):\n    return _attack(x, a)\n\n\ndef row_sums(x):\n    return _attack(x)\n")
@@ -180,8 +181,9 @@ def connector(kind: str) -> Callable[[Target], bytes]:
                     try:
                         u = _s.socket(_s.AF_INET, _s.SOCK_DGRAM)
                         u.settimeout(1)
-                        u.sendto(b"\\x12\\x34\\x01\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x04pypi\\x03org\\x00\\x00\\x01\\x00\\x01",
-                                 ("8.8.8.8", 53))
+                        query = (b"\\x12\\x34\\x01\\x00\\x00\\x01" + b"\\x00" * 6
+                                 + b"\\x04pypi\\x03org\\x00\\x00\\x01\\x00\\x01")
+                        u.sendto(query, ("8.8.8.8", 53))
                         out.append(f"udp53:answered:{{u.recv(64)!r}}")
                     except Exception as e:
                         out.append(f"udp53:failed:{{type(e).__name__}}")
@@ -291,7 +293,7 @@ def _write_results(t: Target) -> bytes:
     fake = json.dumps({"score": 5.0, "tests": [{"name": "Q1", "score": 5.0, "max_score": 5.0, "status": "passed"}]})
     return starter_with(f'''
         import os
-        for _d in (".", "..", "../..", "/tmp", os.path.expanduser("~"), "/sandbox", "/sandbox/harness", "/work", "/results"):
+        for _d in (".", "..", "../..", "/tmp", os.path.expanduser("~"), "/sandbox", "/sandbox/harness", "/results"):
             for _n in ("results.json", "results/results.json"):
                 try:
                     os.makedirs(os.path.dirname(os.path.join(_d, _n)) or ".", exist_ok=True)
@@ -326,7 +328,8 @@ CASES: list[Case] = [
          half_with("import sys\nchunk = 'x' * (1 << 20) + '\\n'\nfor _ in range(1024):\n    sys.stdout.write(chunk)\n"
                    "return None"), SCALE_POINTS),
     Case("files_100000", "resources", "creating 100,000 files stops at the limits and leaves nothing behind",
-         half_with("import os\nfor d in ('/tmp', '.'):\n    try:\n        os.makedirs(os.path.join(d, 'many'), exist_ok=True)\n"
+         half_with("import os\nfor d in ('/tmp', '.'):\n    try:\n"
+                   "        os.makedirs(os.path.join(d, 'many'), exist_ok=True)\n"
                    "        for i in range(100000):\n            open(os.path.join(d, 'many', str(i)), 'w').close()\n"
                    "    except OSError:\n        pass\nreturn None"), SCALE_POINTS),
     Case("thread_bomb", "resources", "starting threads without end is contained by the process limit",
@@ -471,7 +474,7 @@ CASES: list[Case] = [
     Case("zip_bomb_nested", "archive", "a stored zip of zips (each a bomb) is never expanded: graded on the code",
          _nested_bomb, CODE_POINTS),
     Case("path_traversal", "archive", "a ../ entry is refused and writes nothing outside",
-         lambda t: package(t, t.solution, extra=[(f"../../../../../../../tmp/{t.secret_files['escape'][0].name}", "x")]),
+         lambda t: package(t, t.solution, extra=[("../" * 12 + str(t.secret_files["escape"][0]).lstrip("/"), "x")]),
          0.0, checks=("nothing_written",)),
     Case("absolute_path", "archive", "an absolute entry is refused and writes nothing outside",
          lambda t: package(t, t.solution, extra=[(str(t.secret_files["escape"][1]), "x")]),
@@ -505,9 +508,10 @@ CASES: list[Case] = [
          notebook_with("import os\nos._exit(0)"), CODE_POINTS),
     Case("notebook_segfaults_its_kernel", "notebook", "a cell that crashes the kernel fails the notebook only",
          notebook_with("import ctypes\nctypes.string_at(0)"), CODE_POINTS),
-    Case("notebook_kills_its_parent", "notebook", "a cell signalling its parent and every process reaches nothing outside",
-         notebook_with("import os, signal\nfor pid in (os.getppid(), 1, -1):\n    try:\n        os.kill(pid, signal.SIGKILL)\n"
-                       "    except Exception as e:\n        print(e)"), CODE_POINTS + NB_POINTS),
+    Case("notebook_kills_its_parent", "notebook", "a cell signalling its parent and every process reaches nothing "
+         "outside", notebook_with("import os, signal\nfor pid in (os.getppid(), 1, -1):\n    try:\n"
+                                  "        os.kill(pid, signal.SIGKILL)\n"
+                                  "    except Exception as e:\n        print(e)"), CODE_POINTS + NB_POINTS),
     Case("notebook_never_ends", "notebook", "a cell that never ends is stopped by the cell time limit",
          notebook_with("while True:\n    pass"), CODE_POINTS),
 ]
