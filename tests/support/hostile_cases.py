@@ -113,7 +113,7 @@ def half_with(body: str, prelude: str = "") -> Callable[[Target], bytes]:
 
 # An attack that reads files (given by the case's Target.secret_files) and reports them in its exception text.
 READ_REPORT = '''
-import hashlib as _h, os as _os
+import hashlib as _h, os as _os, time as _t
 def _report(paths, walk_names=()):
     out = []
     for i, p in enumerate(paths):
@@ -124,9 +124,14 @@ def _report(paths, walk_names=()):
         except Exception as e:
             out.append(f"t{i}:denied:{type(e).__name__}")
     found = []
-    if walk_names:
+    if walk_names:                  # the whole file system in view, for one second (the call's limit is 2 s)
+        stop = _t.monotonic() + 1.0
         for root, dirs, files in _os.walk("/"):
-            dirs[:] = [d for d in dirs if _os.path.join(root, d) not in ("/proc", "/sys", "/dev", "/usr")]
+            if _t.monotonic() > stop:
+                found.append("w:partial")
+                break
+            dirs[:] = [d for d in dirs if _os.path.join(root, d) not in ("/proc", "/sys", "/dev", "/usr")
+                       and d not in ("site-packages", "dist-packages", "__pycache__")]
             for f in files:
                 if f in walk_names and len(found) < 8:
                     try:
