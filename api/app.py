@@ -36,7 +36,8 @@ from .writer import SubmissionWriter
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-COMMON_ERRORS = {401: {"model": ErrorOut, "description": "missing or unknown token"}}
+COMMON_ERRORS = {401: {"model": ErrorOut, "description": "missing or unknown token"},
+                 503: {"model": ErrorOut, "description": "the database does not answer (Retry-After)"}}
 UPLOAD_THREADS = 4      # threads that check, hash and store uploaded archives (off the event loop)
 
 

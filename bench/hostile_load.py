@@ -165,7 +165,9 @@ def main() -> int:
         if v["status"] != "graded" or outcomes.count("graded") != 1:
             problems.append((a["kind"], a["id"], v["status"], outcomes))
         elif abs(v["score"] - a["expected"]) > 1e-9:
-            problems.append((a["kind"], a["id"], "score", v["score"], "expected", a["expected"]))
+            problems.append((a["kind"], a["id"], "score", v["score"], "expected", a["expected"],
+                             "grading_seconds", v["grading_seconds"],
+                             [(t["name"], t["score"], (t["output"] or "")[:300]) for t in v["tests"]]))
 
     # ------------------------------------------------------------------------------------- timings
     finished = [stamp(v["finished_at"]) for v in views.values() if v["finished_at"]]

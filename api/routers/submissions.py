@@ -37,6 +37,8 @@ UPLOAD_ERRORS = {
     415: {"model": ErrorOut, "description": "not multipart/form-data, or the file is not a zip archive"},
     422: {"model": ErrorOut, "description": "missing/empty file, missing or unknown assignment"},
     429: {"model": ErrorOut, "description": "too many submissions of this student queued or running"},
+    503: {"model": ErrorOut, "description": "the database does not answer (nothing recorded; Retry-After)"},
+    507: {"model": ErrorOut, "description": "no space left to store the upload (nothing recorded)"},
 }
 
 

@@ -158,7 +158,10 @@ def test_postgres_restart_under_local_workers(tmp_path, course, uploads):
             r = c.post("/api/v1/submissions", data={"assignment": ASSIGNMENT},
                        files={"file": ("while-down.zip", uploads["solution"][0], "application/zip")})
             health = c.get("/healthz")
-        assert r.status_code == 503 and r.json()["code"], (r.status_code, r.text)
+            listing = c.get("/api/v1/submissions")
+        assert r.status_code == 503 and r.json()["code"] == "database_unavailable", (r.status_code, r.text)
+        assert r.headers["retry-after"].isdigit()
+        assert listing.status_code == 503 and listing.json()["code"] == "database_unavailable", listing.text
         assert health.status_code == 503, health.text
         pg.restart()
         graded_exactly_once(svc, sent)
