@@ -13,6 +13,7 @@ cannot hold one) are a 422 ``validation_error``.
 """
 from __future__ import annotations
 
+import errno
 import types
 import typing
 
@@ -32,6 +33,33 @@ class APIError(Exception):
         self.code = code
         self.message = message
         self.headers = headers or {}
+
+
+NO_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def no_space() -> APIError:
+    """507: the disk that keeps uploads is full (nothing of the upload was recorded)."""
+    return APIError(507, "insufficient_storage", "the server has no space left to store the upload; nothing "
+                                                 "was recorded, try again later")
+
+
+def unavailable_error(exc: BaseException) -> APIError | None:
+    """The answer for trouble of the service's storage rather than of the request: a full disk (507), the
+    database unreachable or locked (503, with ``Retry-After``); ``None`` for anything else."""
+    if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
+        return no_space()
+    names = {k.__name__ for k in type(exc).__mro__}
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        names |= {k.__name__ for k in type(orig).__mro__}
+        if "database or disk is full" in str(orig):
+            return no_space()
+    if getattr(exc, "connection_invalidated", False) or names & {"OperationalError", "InterfaceError",
+                                                                  "DisconnectionError"}:
+        return APIError(503, "database_unavailable", "the database is not answering; nothing was recorded, "
+                                                     "try again in a moment", headers={"Retry-After": "5"})
+    return None
 
 
 def not_found(what: str = "submission") -> APIError:
@@ -154,5 +182,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _internal_error(_request: Request, exc: Exception):
+        unavailable = unavailable_error(exc)
+        if unavailable is not None:
+            return JSONResponse({"detail": unavailable.message, "code": unavailable.code},
+                                status_code=unavailable.status, headers=unavailable.headers)
         return JSONResponse({"detail": f"internal error ({type(exc).__name__})", "code": "internal_error"},
                             status_code=500)

@@ -21,7 +21,8 @@ class UploadForm(BaseModel):
     """The multipart form of ``POST /api/v1/submissions`` (documented; the body is read as a stream)."""
 
     assignment: str = Field(description="the assignment's id, one of GET /api/v1/assignments")
-    file: bytes = Field(json_schema_extra={"format": "binary"}, description="the submission .zip")
+    file: bytes = Field(min_length=1, json_schema_extra={"format": "binary", "contentMediaType": "application/zip"},
+                        description="the submission .zip (not empty)")
 
 
 class SubmissionCreated(BaseModel):

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections import Counter
 
@@ -252,6 +253,23 @@ def test_documented_422_of_every_operation_is_the_error_schema(sqlite_service):
                 assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (method, path, schema)
     assert seen >= 3
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+def test_the_document_says_which_values_are_valid(sqlite_service):
+    """What schemathesis found (tests/hostile/test_openapi_fuzz.py): requests valid by the document that the
+    service refused. The document lists the assignments offered where an unknown one is refused, bounds
+    ``offset`` to 64 bits and says the upload's file is not empty."""
+    spec = httpx.get(sqlite_service.url + "openapi.json").json()
+    with sqlite_service.client(sqlite_service.student_token) as c:
+        offered = sorted(a["id"] for a in c.get("/api/v1/assignments").json()["items"])
+    form = spec["paths"]["/api/v1/submissions"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["properties"]["assignment"]["enum"] == offered
+    assert form["properties"]["file"]["minLength"] == 1
+    params = {p["name"]: p for p in spec["paths"]["/api/v1/gradebook.csv"]["get"]["parameters"]}
+    assert {"type": "string", "enum": offered} in params["assignment"]["schema"]["anyOf"]
+    params = {p["name"]: p for p in spec["paths"]["/api/v1/submissions"]["get"]["parameters"]}
+    assert params["offset"]["schema"]["maximum"] == 2**63 - 1
+    assert "enum" not in json.dumps(params["assignment"])      # a filter: any value is answered
 
 
 # ------------------------------------------------------------------------------ OPTIONS / 405
