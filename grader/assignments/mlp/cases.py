@@ -271,3 +271,15 @@ def _extend_dropout(ref, a):
     net = ref.multi_layer_net_extend.MultiLayerNetExtend(**NET_SIZES, use_dropout=True, dropout_ration=a["ratio"])
     load_params(net, {k: a[k] for k in NET_KEYS})
     return dict(scores_test=net.predict(a["X"], train_flg=False))
+
+
+# ---- Q7: the homework's saved model ---------------------------------------------------------------------
+HIDDEN_SPLIT = ("t10k", 1000, 10000)   # the notebooks see t10k[:1000]; the rest is the grader's
+
+
+def hidden_split() -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST t10k[1000:] as load_mnist() gives it (rows of 784 float32 in [0, 1]) and its labels."""
+    from grader.references.datasets import fashion_mnist
+
+    images, labels = fashion_mnist(*HIDDEN_SPLIT)
+    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0), labels

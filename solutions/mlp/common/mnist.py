@@ -48,20 +48,23 @@ def _has_files(folder):
     return all((folder / name).is_file() or (folder / (name + ".gz")).is_file() for name in FILES.values())
 
 
-def find_dataset():
-    """(the folder, 'mnist' or 'fashion-mnist') of the first data set found; FileNotFoundError otherwise."""
+def find_dataset(name=None):
+    """(the folder, 'mnist' or 'fashion-mnist') of the first data set found (``name``: only that one);
+    FileNotFoundError otherwise."""
+    if name not in (None, "mnist", "fashion-mnist"):
+        raise ValueError(f"unknown data set {name!r}: 'mnist' or 'fashion-mnist'")
     dirs = data_dirs()
-    for d in dirs:
+    for d in dirs if name in (None, "mnist") else []:
         if _has_files(d / "mnist"):
             return d / "mnist", "mnist"
-    for d in dirs:
+    for d in dirs if name in (None, "fashion-mnist") else []:
         for folder in (d / "fashion-mnist", d / "fashion_mnist", d):
             if _has_files(folder):
                 return folder, "fashion-mnist"
-    if _has_files(Path(SYSTEM_FASHION_MNIST_DIR)):
+    if name in (None, "fashion-mnist") and _has_files(Path(SYSTEM_FASHION_MNIST_DIR)):
         return Path(SYSTEM_FASHION_MNIST_DIR), "fashion-mnist"
     raise FileNotFoundError(
-        "no MNIST or Fashion-MNIST IDX files found in " + ", ".join(str(d) for d in dirs)
+        f"no {name or 'MNIST or Fashion-MNIST'} IDX files found in " + ", ".join(str(d) for d in dirs)
         + f" or {SYSTEM_FASHION_MNIST_DIR}: `apt-get install dataset-fashion-mnist`, or copy the four "
         "*-ubyte.gz files of MNIST into a mnist/ folder of one of those")
 

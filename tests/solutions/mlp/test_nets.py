@@ -147,3 +147,5 @@ def test_load_mnist_prefers_mnist_folder(mlp, tmp_path, monkeypatch):
     assert x.shape == (3, 784) and list(t) == [0, 1, 2] and xt.shape == (2, 784)
     monkeypatch.setenv("CS231N_DATA_DIR", str(tmp_path / "nothing"))
     assert mnist.find_dataset()[1] == "fashion-mnist"
+    monkeypatch.setenv("CS231N_DATA_DIR", str(tmp_path))
+    assert mnist.find_dataset("fashion-mnist")[1] == "fashion-mnist"
