@@ -69,6 +69,6 @@ def test_a_net_that_does_not_learn_fails_the_training_checks(tmp_path):
 
 
 def test_selftest_with_the_notebooks():
-    proc = _grader("selftest", "--assignment", "mlp", timeout=1200)
+    proc = _grader("selftest", "--assignment", "mlp", "--notebooks", timeout=1200)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "the starter gets zero" in proc.stdout

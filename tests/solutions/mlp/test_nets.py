@@ -149,3 +149,18 @@ def test_load_mnist_prefers_mnist_folder(mlp, tmp_path, monkeypatch):
     assert mnist.find_dataset()[1] == "fashion-mnist"
     monkeypatch.setenv("CS231N_DATA_DIR", str(tmp_path))
     assert mnist.find_dataset("fashion-mnist")[1] == "fashion-mnist"
+
+
+def test_float32_end_to_end(mlp):
+    """A float32 net stays float32 through a training step with Adam (no silent float64 arithmetic)."""
+    np.random.seed(10)
+    net = mlp("three_layer_net").ThreeLayerNet(input_size=8, hidden_size1=7, hidden_size2=6, output_size=4,
+                                               dtype=np.float32)
+    x, t = _data()
+    x = x.astype(np.float32)
+    grads = net.gradient(x, t)
+    assert all(g.dtype == np.float32 for g in grads.values())
+    opt = mlp("optimizer").Adam()
+    opt.update(net.params, grads)
+    assert all(p.dtype == np.float32 for p in net.params.values())
+    assert all(m.dtype == np.float32 for m in opt.m.values()) and net.predict(x).dtype == np.float32
