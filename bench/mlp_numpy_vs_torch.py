@@ -81,10 +81,11 @@ def torch_adam(model):
 
 
 def check_parity(x, t):
-    """Same weights, same batch, one update: the losses and the new weights must agree."""
+    """Same weights, same batch, one update: the losses and the new weights must agree. At the first step
+    common's 1e-7 added to sqrt(v) is torch's eps = 1e-7 / sqrt(1 - beta2) added to the bias-corrected root."""
     net = numpy_net()
     model = torch_net(net)
-    opt = torch_adam(model)
+    opt = torch.optim.Adam(model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-7 / np.sqrt(1 - 0.999))
     xb, tb = x[:BATCH], t[:BATCH]
     loss = net.loss(xb, tb)
     Adam(lr=LR).update(net.params, net.gradient(xb, tb))

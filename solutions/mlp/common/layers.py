@@ -20,8 +20,7 @@ class Relu:
         out = None
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         self.mask = (x <= 0)
-        out = x.copy()
-        out[self.mask] = 0
+        out = np.where(self.mask, 0, x)
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         return out
 
@@ -29,8 +28,7 @@ class Relu:
         """dout: the shape of x -> dx of the same shape."""
         dx = None
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-        dx = dout.copy()
-        dx[self.mask] = 0
+        dx = np.where(self.mask, 0, dout)
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         return dx
 
@@ -47,8 +45,7 @@ class LeakyRelu:
         out = None
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         self.mask = (x <= 0)
-        out = x.copy()
-        out[self.mask] *= self.alpha
+        out = np.where(self.mask, self.alpha * x, x)
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         return out
 
@@ -56,8 +53,7 @@ class LeakyRelu:
         """dout: the shape of x -> dx of the same shape."""
         dx = None
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-        dx = dout.copy()
-        dx[self.mask] *= self.alpha
+        dx = np.where(self.mask, self.alpha * dout, dout)
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         return dx
 
