@@ -194,7 +194,7 @@ class Assignment(_Strict):
     root: Path = Field(exclude=True, default=REPO_ROOT)
     name: str
     title: str
-    package: str = "cs231n"
+    package: str = Field("cs231n", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="the package's folder and import name")
     # p in dropout_forward / FullyConnectedNet(dropout=p): the probability of keeping a unit, or of dropping it
     dropout_semantics: Literal["keep", "drop"] | None = None
     # the model classes whose constructor keywords the suites adapt to (``grader.compat``): class -> file

@@ -39,7 +39,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 from grader import caps
 from grader.notebooks.caches import matplotlib_cache, public_data_dir
-from grader.notebooks.kernel import (PACKAGE_PATHS, SANDBOX_SUBMISSION, CappedClient,
+from grader.notebooks.kernel import (SANDBOX_SUBMISSION, CappedClient, package_paths,
                                      SandboxedKernelManager, kernel_command, kernel_env, kernel_exit_code,
                                      kernel_limits, kill_group, note_dropped)
 from grader.notebooks.outputs import student_traceback, write_artifact
@@ -77,7 +77,7 @@ class _Stage:
 
     - ``package``: a copy of the package (``launch.stage_package``), mounted read-only;
     - ``shims``: the stage's copy of the sandbox's shims (``grader/sandbox/inside/shims``), mounted read-only;
-    - ``work``: the kernel's cwd (owned by the kernel's uid), with a ``cs231n`` link to the package;
+    - ``work``: the kernel's cwd (owned by the kernel's uid), with a link named after the package to it;
     - ``ipc``: the connection file and the IPC sockets (owned by the kernel's uid, mode 0700), and
       ``ipc/matplotlib``, the kernel's ``MPLCONFIGDIR`` (a copy of ``matplotlib_cache()``);
     - ``stderr``: the kernel process's stderr (bwrap's own errors land there), for NotebookInfraError.
@@ -94,13 +94,14 @@ class _Stage:
 def _make_stage(package_dir: Path, sandboxed: bool, owner: int | None) -> _Stage:
     """A fresh stage; ``owner``: the kernel's uid when the grader runs as root (None: leave ownership)."""
     root = launch.stage_package(package_dir)
-    stage = _Stage(root, root / "submission" / "cs231n", root / "harness" / "shims", root / "work", root / "ipc",
+    stage = _Stage(root, launch.staged_package(root), root / "harness" / "shims", root / "work", root / "ipc",
                    root / "kernel-stderr.log")
     for folder in (stage.work, stage.ipc):
         folder.mkdir(mode=0o700)
         if owner is not None:
             os.chown(folder, owner, owner)
-    (stage.work / "cs231n").symlink_to(f"{SANDBOX_SUBMISSION}/cs231n" if sandboxed else str(stage.package))
+    name = stage.package.name
+    (stage.work / name).symlink_to(f"{SANDBOX_SUBMISSION}/{name}" if sandboxed else str(stage.package))
     _copy_regular(matplotlib_cache(), stage.ipc / "matplotlib", owner)
     return stage
 
@@ -292,8 +293,8 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
                 asyncio.run(_execute(nb, client, result, cell_timeout=cell_timeout, total_timeout=total_timeout,
                                      started=started, popen_kwargs=popen_kwargs,
                                      watch=_DiskWatch([stage.work, stage.ipc]), processes=processes,
-                                     package_paths=PACKAGE_PATHS if sandboxed else
-                                     (f"{stage.package}/", f"{stage.work}/cs231n/"), slow=slow))
+                                     package_paths=package_paths(stage.package.name) if sandboxed else
+                                     (f"{stage.package}/", f"{stage.work}/{stage.package.name}/"), slow=slow))
             except NotebookInfraError as e:
                 tail = stage.stderr.read_bytes()[-1500:].decode("utf-8", "replace").strip()
                 raise NotebookInfraError(f"{e}{': ' + tail if tail else ''}") from None
@@ -302,7 +303,7 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
                 context.destroy(linger=0)
                 for process in processes:
                     kill_group(process)
-        (stage.work / "cs231n").unlink(missing_ok=True)
+        (stage.work / stage.package.name).unlink(missing_ok=True)
         if workdir is not None:
             Path(workdir).mkdir(parents=True, exist_ok=True)
             _copy_regular(stage.work, Path(workdir), None)

@@ -89,7 +89,8 @@ class Sandbox:
     """One student's package, served by a (sandboxed) worker process.  See the module docstring.
 
     Inputs:
-    - package_dir: the assembled ``cs231n`` package folder (copied; mounted read-only in the sandbox).
+    - package_dir: the assembled package folder (copied; mounted read-only in the sandbox and imported under
+      the folder's name, e.g. ``cs231n``).
     - sandboxed: True (default) refuses to start unless ``launch.probe()`` passes; False must be explicit
       and runs the same worker as a plain subprocess with no isolation (``--no-sandbox``).
     - limits: Limits (per-call timeout, rlimits, /tmp size, frame cap, ...).
@@ -500,7 +501,8 @@ class Sandbox:
                     "network": "none (own network namespace, loopback only)",
                     "mounts": self._mounts or launch.mounts(
                         {launch.SANDBOX_HARNESS: "<stage>/harness",
-                         launch.SANDBOX_SUBMISSION + "/cs231n": "<stage>/submission/cs231n",
+                         f"{launch.SANDBOX_SUBMISSION}/{self.package_dir.name}":
+                             f"<stage>/submission/{self.package_dir.name}",
                          **self.extra_ro_binds}, self.limits),
                     "tools": (self._probe or {}).get("tools")}
         else:

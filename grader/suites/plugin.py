@@ -200,12 +200,12 @@ class SuitePlugin:
         return Path(str(item.fspath)).stem, item.name
 
     def pytest_configure(self, config):
-        config.addinivalue_line("markers", "files(*paths): graded files of cs231n/ the test exercises")
+        config.addinivalue_line("markers", "files(*paths): graded files of the package the test exercises")
         config.stash[PLUGIN_KEY] = self
 
     def guarded_sandbox(self) -> GuardedSandbox:
         if self._guarded is None:
-            raise NotGraded("Not graded: the submission has no cs231n package to run.")
+            raise NotGraded(f"Not graded: the submission has no {self._assignment.package} package to run.")
         return self._guarded
 
     def pytest_collectreport(self, report):
@@ -235,10 +235,11 @@ class SuitePlugin:
         files = marker.args if marker is not None else ()
         for f in files:
             if f in self._submission.substituted:
-                raise NotGraded(f"Not graded: cs231n/{f} {self._submission.substituted[f]}.")
+                raise NotGraded(f"Not graded: {self._assignment.package}/{f} {self._submission.substituted[f]}.")
         for f in files:
             if f in self._submission.broken:
-                raise NotGraded(f"Not graded: cs231n/{f} could not be imported.\n{self._submission.broken[f]}")
+                raise NotGraded(f"Not graded: {self._assignment.package}/{f} could not be imported.\n"
+                                f"{self._submission.broken[f]}")
         if self.time_left() <= 0:
             raise OutOfTime()
 
