@@ -1,0 +1,1 @@
+"""Q1: k-nearest neighbours."""
