@@ -70,7 +70,7 @@ def start_trainings(factory: Callable, package_dir: Path, assignment: Assignment
         return None
     questions = {q.id for q in assignment.questions}
     names = [name for name, check in assignment.training_checks.items()
-             if check.question in questions
+             if check.question in questions and getattr(check, "trains_ahead", True)
              and not {_file_of(check.model), _file_of(check.solver)} & set(info.substituted)]
     if not names:
         return None

@@ -1,0 +1,81 @@
+"""Running assignment 1's accuracy checks (``training.py``) in the submission's sandbox and judging them here,
+and timing the naive and vectorized losses side by side in the same sandbox."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from grader import checks
+from grader.suites._common import call
+
+from .cases import SPEEDUP, speed_inputs
+from .training import accuracy_task
+
+
+def run_accuracy_check(sb, ref, name: str, seed: int, limits) -> float:
+    """Accuracy check ``name`` on the task of the submission's salt; fails below the calibrated threshold."""
+    check = ref.training_checks[name]
+    task = accuracy_task(ref.salt)
+    pkg = sb.package
+    sb.seed(seed)
+    clf = sb.new(f"{pkg}.{check.cls}")
+    if check.kind == "knn":
+        sb.call_method(clf, "train", task["X_train"], task["y_train"])
+        pred = checks.array(sb.call_method(clf, "predict", task["X_test"], timeout=limits.train_timeout,
+                                           **check.predict_kwargs),
+                            f"predict(X_test, {', '.join(f'{k}={v}' for k, v in check.predict_kwargs.items())})",
+                            shape=task["y_test"].shape)
+        accuracy = check.accuracy(pred, task)
+        what = f"kNN ({', '.join(f'{k}={v}' for k, v in check.predict_kwargs.items())})"
+    else:
+        history = sb.call_method(clf, "train", task["X_train"], task["y_train"], timeout=limits.train_timeout,
+                                 **check.train_kwargs)
+        checks.sequence(history, check.train_kwargs["num_iters"], "the loss history train() returns")
+        W = checks.array(sb.getattr(clf, "W"), "W after train()", shape=(task["X_train"].shape[1], 10))
+        accuracy = check.linear_accuracy(W, task)
+        what = f"{check.cls.rsplit('.', 1)[-1]} trained with {check.train_kwargs}"
+    threshold = ref.threshold(name)
+    if not accuracy >= threshold:
+        typical = float(np.median(ref.manifest["calibration"][name]["accuracies"]))
+        checks.fail(f"{what} classifies {accuracy:.1%} of the 500 held-out Fashion-MNIST images correctly; at "
+                    f"least {threshold:.0%} is required (a correct implementation reaches about {typical:.0%})")
+    return accuracy
+
+
+def _best_time(sb, target: str, args, runs: int, timeout: float) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        sb.flush()
+        start = time.perf_counter()
+        result = sb.call(target, *args, keep=True, timeout=timeout)   # the result stays in the sandbox
+        sb.flush()                                                     # ... once the call is done
+        best = min(best, time.perf_counter() - start)
+        sb.release(result)
+    return best
+
+
+def check_speedup(sb, module: str, naive: str, vectorized: str, seed: int, limits) -> float:
+    """The vectorized loss at least SPEEDUP times faster than the submission's own naive one on the
+    svm.ipynb-sized case (the best of several runs each, alternating, in the same sandbox), after both
+    agree on it to 1e-10."""
+    a = speed_inputs(seed)
+    W, X, y = sb.put(a["W"]), sb.put(a["X"]), sb.put(a["y"])
+    args = (W, X, y, a["reg"])
+    loss_n, dW_n = call(sb, module, naive, *args, n=2, timeout=limits.call_timeout)
+    loss_v, dW_v = call(sb, module, vectorized, *args, n=2, timeout=limits.call_timeout)
+    checks.close_scalar(loss_v, checks.scalar(loss_n, f"{naive} loss"), f"{vectorized} loss vs {naive} loss", 1e-10)
+    checks.close(dW_v, checks.array(dW_n, f"{naive} gradient", shape=a["W"].shape),
+                 f"{vectorized} gradient vs {naive} gradient", 1e-10)
+    pkg = sb.package
+    t_naive = t_vec = float("inf")
+    for _ in range(2):
+        t_naive = min(t_naive, _best_time(sb, f"{pkg}.{module}.{naive}", args, 1, limits.call_timeout))
+        t_vec = min(t_vec, _best_time(sb, f"{pkg}.{module}.{vectorized}", args, 3, limits.call_timeout))
+    sb.release(W, X, y)
+    ratio = t_naive / max(t_vec, 1e-9)
+    if not ratio >= SPEEDUP:
+        checks.fail(f"on {a['X'].shape[0]}x{a['X'].shape[1]} rows {vectorized} takes {t_vec * 1e3:.1f} ms and "
+                    f"{naive} {t_naive * 1e3:.1f} ms: {ratio:.1f} times faster; at least {SPEEDUP:g} times is "
+                    f"required (no Python loop over the examples or classes)")
+    return ratio
