@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from grader.assignments import Assignment
 from grader.errors import GraderError
@@ -83,8 +83,9 @@ def _file_of(dotted_class: str) -> str:
     return dotted_class.rsplit(".", 1)[0].replace(".", "/") + ".py"
 
 
-def probe_imports(sb, assignment: Assignment) -> dict[str, str]:
-    """Import each graded module in the sandbox once -> ``{file: why it does not import}``.
+def probe_imports(sb, assignment: Assignment, skip: Iterable[str] = ()) -> dict[str, str]:
+    """Import each graded module (and each optional one not in ``skip``: those the submission lacks) in the
+    sandbox once -> ``{file: why it does not import}``.
 
     After one import has timed out, the others get ``RETRY_IMPORT_TIMEOUT`` seconds: they usually import
     the same hanging module (``layer_utils`` imports ``layers``), and a cs231n module that imports normally
@@ -94,7 +95,7 @@ def probe_imports(sb, assignment: Assignment) -> dict[str, str]:
 
     broken = {}
     timeout = assignment.limits.startup_timeout
-    for f in assignment.graded_files:
+    for f in assignment.graded_files + [f for f in assignment.optional_files if f not in skip]:
         try:
             sb.call("importlib.import_module", module_of(f, assignment.package), timeout=timeout)
         except StudentError as exc:
@@ -142,7 +143,7 @@ class SandboxStarter:
             self.sandbox.start()
             self.timing["sandbox_start"] = time.monotonic() - self._t0
             t1 = time.monotonic()
-            self.info.broken.update(probe_imports(self.sandbox, self.assignment))
+            self.info.broken.update(probe_imports(self.sandbox, self.assignment, skip=set(self.info.substituted)))
             self.timing["import_probe"] = time.monotonic() - t1
             _warm_worker(self.sandbox)
         except BaseException as exc:  # noqa: BLE001 - re-raised by ready() in the main thread

@@ -162,14 +162,16 @@ def _two_layer_inputs(rng):
                 b2=_r(rng, C, scale=0.1), X=_r(rng, N, D), y=rng.randint(C, size=N), reg=0.37)
 
 
-@CASES.case("Q5", "two_layer_net", 2502, "D,H,C,N = 12,9,5,6; params 0.3*randn (biases 0.1*randn); X randn; reg 0.37",
+@CASES.case("Q5", "two_layer_net", 2502, "D,H,C,N = 12,9,5,6; params 0.3*randn (biases 0.1*randn); X randn; reg 0.37 "
+                                        "(and the 2016-2020 net's loss at reg 0.37)",
       _two_layer_inputs)
 def _two_layer_net(ref, a):
     model = ref.fc_net.TwoLayerNet(weight_scale=1e-2, **TWO_LAYER_DIMS)
     for k in TWO_LAYER_KEYS:
         model.params[k] = a[k].copy()
     out = {"scores": model.loss(a["X"])}
-    for tag, r in (("0", 0.0), ("reg", a["reg"])):
+    # "old": the 2016-2020 net's loss(X, y, reg) has reg * sum(W * W), the 2021+ net's reg / 2 of that
+    for tag, r in (("0", 0.0), ("reg", a["reg"]), ("old", 2 * a["reg"])):
         model.reg = r
         loss, grads = model.loss(a["X"], a["y"])
         out[f"loss_{tag}"] = loss
