@@ -25,6 +25,8 @@ from grader.references.training import CALIBRATION_SEEDS, _derangement, calibrat
 
 TASK = dict(train_images=5000, test_images=500, train_pool=20000, test_pool=(1000, 10000), scale="x/255 - mean, bias column",
             salted_labels="derangement of the 10 classes")
+VAL_ROWS = 500          # the Solver's validation split: the first rows of the training set
+REFERENCE_NET = "classifiers.fc_net.TwoLayerNet"
 MARGIN = 0.05          # absolute accuracy below the worst calibrated run
 SEPARATION = 0.3       # the threshold must exceed the constant and untrained classifiers by this much
 
@@ -58,10 +60,19 @@ def accuracy_task(salt: bytes | None = None) -> dict[str, np.ndarray]:
     return task
 
 
+def solver_data(task) -> dict[str, np.ndarray]:
+    """The Solver's data dict of the task: training rows only (float64, as the notebooks' arrays)."""
+    X, y = np.array(task["X_train"], dtype=np.float64), np.array(task["y_train"])
+    return {"X_train": X, "y_train": y, "X_val": X[:VAL_ROWS], "y_val": y[:VAL_ROWS]}
+
+
 @dataclass(frozen=True)
 class AccuracyCheck:
     """``kind`` 'knn': ``KNearestNeighbor`` trained on the task, ``predict(X_test, **predict_kwargs)``;
-    'linear': ``cls().train(X_train, y_train, **train_kwargs)`` with the RNG seeded, then ``W``."""
+    'linear': ``cls().train(X_train, y_train, **train_kwargs)`` with the RNG seeded, then ``W``;
+    'two_layer': ``cls(**model_kwargs)`` trained by ``Solver(model, data, **train_kwargs)`` (``data``: the
+    training rows, the first VAL_ROWS of them as validation), then its ``params``, evaluated with the
+    reference net's forward pass."""
 
     name: str
     question: str
@@ -69,11 +80,12 @@ class AccuracyCheck:
     cls: str                                   # dotted path inside the package
     train_kwargs: dict = field(default_factory=dict)
     predict_kwargs: dict = field(default_factory=dict)
+    model_kwargs: dict = field(default_factory=dict)
     trains_ahead = False                       # not a Solver check: it runs in the suite's own sandbox
 
     def spec(self) -> dict:
         return {"kind": self.kind, "cls": self.cls, "train_kwargs": self.train_kwargs,
-                "predict_kwargs": self.predict_kwargs, "task": TASK}
+                "predict_kwargs": self.predict_kwargs, "model_kwargs": self.model_kwargs, "task": TASK}
 
     def accuracy(self, predicted, task) -> float:
         return float(np.mean(np.asarray(predicted) == task["y_test"]))
@@ -81,11 +93,25 @@ class AccuracyCheck:
     def linear_accuracy(self, W, task) -> float:
         return self.accuracy(np.argmax(task["X_test"].astype(np.float64) @ W, axis=1), task)
 
+    def net_accuracy(self, ref, params: dict, task) -> float:
+        """The reference net holding ``params`` (W1, b1, W2, b2), on the test rows."""
+        state = np.random.get_state()
+        try:
+            model = ref.cls(REFERENCE_NET)(**self.model_kwargs)
+        finally:
+            np.random.set_state(state)
+        model.params.update({k: np.asarray(v, dtype=np.float64) for k, v in params.items()})
+        return self.accuracy(np.argmax(model.loss(task["X_test"].astype(np.float64)), axis=1), task)
+
     def run_reference(self, ref, seed: int, salt: bytes | None) -> float:
         task = accuracy_task(salt)
         state = np.random.get_state()
         np.random.seed(seed)
         try:
+            if self.kind == "two_layer":
+                model = ref.cls(self.cls)(**self.model_kwargs)
+                ref.cls("solver.Solver")(model, solver_data(task), **self.train_kwargs).train()
+                return self.net_accuracy(ref, model.params, task)
             clf = ref.cls(self.cls)()
             clf.train(np.array(task["X_train"]), np.array(task["y_train"]), **self.train_kwargs)
             if self.kind == "knn":
@@ -123,4 +149,11 @@ TRAINING_CHECKS: dict[str, AccuracyCheck] = {c.name: c for c in (
                   train_kwargs={"learning_rate": 0.03, "reg": 0.01, "num_iters": 500, "batch_size": 200}),
     AccuracyCheck("softmax", "Q4", "linear", "classifiers.linear_classifier.Softmax",
                   train_kwargs={"learning_rate": 0.03, "reg": 0.01, "num_iters": 500, "batch_size": 200}),
+    # the 2016-2020 net trains itself the same way: train(..., learning_rate=0.5, learning_rate_decay=1.0,
+    # reg=0.0, num_iters=250, batch_size=100) (shapes.py)
+    AccuracyCheck("two_layer_net", "Q5", "two_layer", REFERENCE_NET,
+                  model_kwargs={"input_dim": 785, "hidden_dim": 100, "num_classes": 10, "weight_scale": 0.01},
+                  train_kwargs={"update_rule": "sgd", "optim_config": {"learning_rate": 0.5}, "num_epochs": 5,
+                                "batch_size": 100, "num_train_samples": 500, "num_val_samples": None,
+                                "print_every": 10 ** 9, "verbose": False}),
 )}

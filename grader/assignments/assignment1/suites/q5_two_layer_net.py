@@ -1,9 +1,10 @@
 """Q5: the layers of the two-layer net (layers.py: affine, ReLU, SVM and softmax losses) and the TwoLayerNet:
-initialisation, scores, loss and gradients, of the 2021+ classifiers/fc_net.py or, when a submission has
+initialisation, scores, loss and gradients, training on Fashion-MNIST, of the 2021+ classifiers/fc_net.py or, when a submission has
 only that, of the 2016-2020 classifiers/neural_net.py (``shapes.py``; the output says which was graded)."""
 import pytest
 
 from grader import checks
+from grader.assignments.assignment1.accuracy import run_accuracy_check
 from grader.assignments.assignment1.cases import TWO_LAYER_DIMS, TWO_LAYER_KEYS
 from grader.assignments.assignment1.shapes import two_layer_shape
 from grader.suites._common import call, check_model_loss, forward, init_stats, new_model, scores, set_params
@@ -119,3 +120,8 @@ def test_two_layer_loss(sb, ref, seed, hint):
 @pytest.mark.files()
 def test_two_layer_loss_regularized(sb, ref, seed, hint):
     _check_loss(sb, ref, seed, hint, "reg")
+
+
+@pytest.mark.files()
+def test_two_layer_training(sb, ref, seed, limits):
+    run_accuracy_check(sb, ref, "two_layer_net", seed, limits)
