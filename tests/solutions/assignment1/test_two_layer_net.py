@@ -1,9 +1,10 @@
 """canonical_checks.md section 7 (the 2021+ TwoLayerNet of classifiers/fc_net.py, on layers.py) and the
-layer checks two_layer_net.ipynb runs since 2021 (sections 1 and 6), replayed against assignment 1's
-solutions, which must pass them, and its starter, which must fail them cleanly."""
+layer checks two_layer_net.ipynb runs since 2021 (sections 1-6), replayed against assignment 1's
+solutions, which must pass them, and its starter, which must fail them cleanly. (Section 8, the
+2016-2020 net, is tests/grader/assignments/test_assignment1_shapes.py's: the starter does not ship it.)"""
 import numpy as np
 
-from support.checking import numerical_gradient, rel_error, verify
+from support.checking import numerical_gradient, numerical_gradient_array, rel_error, verify
 
 
 def test_affine_forward(cs):
@@ -15,6 +16,66 @@ def test_affine_forward(cs):
         correct_out = np.array([[1.49834967, 1.70660132, 1.91485297],
                                 [3.25553199, 3.5141327, 3.77273342]])
         assert rel_error(out, correct_out) < 1e-8
+    verify(cs, check)
+
+
+def test_affine_backward(cs):
+    def check(cs):
+        L = cs("layers")
+        np.random.seed(231)
+        x = np.random.randn(10, 2, 3)
+        w = np.random.randn(6, 5)
+        b = np.random.randn(5)
+        dout = np.random.randn(10, 5)
+        _, cache = L.affine_forward(x, w, b)
+        dx, dw, db = L.affine_backward(dout, cache)
+        for analytic, arr in ((dx, x), (dw, w), (db, b)):
+            num = numerical_gradient_array(lambda: L.affine_forward(x, w, b)[0], arr, dout)
+            assert rel_error(num, analytic) < 1e-9
+    verify(cs, check)
+
+
+def test_relu(cs):
+    def check(cs):
+        L = cs("layers")
+        out, _ = L.relu_forward(np.linspace(-0.5, 0.5, num=12).reshape(3, 4))
+        correct_out = np.array([[0., 0., 0., 0.],
+                                [0., 0., 0.04545455, 0.13636364],
+                                [0.22727273, 0.31818182, 0.40909091, 0.5]])
+        assert rel_error(out, correct_out) < 1e-7
+        np.random.seed(231)
+        x = np.random.randn(10, 10)
+        dout = np.random.randn(*x.shape)
+        _, cache = L.relu_forward(x)
+        dx = L.relu_backward(dout, cache)
+        assert rel_error(numerical_gradient_array(lambda: L.relu_forward(x)[0], x, dout), dx) < 1e-11
+    verify(cs, check)
+
+
+def test_affine_relu(cs):
+    def check(cs):
+        U = cs("layer_utils")
+        np.random.seed(231)
+        x = np.random.randn(2, 3, 4)
+        w = np.random.randn(12, 10)
+        b = np.random.randn(10)
+        dout = np.random.randn(2, 10)
+        _, cache = U.affine_relu_forward(x, w, b)
+        dx, dw, db = U.affine_relu_backward(dout, cache)
+        for analytic, arr in ((dx, x), (dw, w), (db, b)):
+            num = numerical_gradient_array(lambda: U.affine_relu_forward(x, w, b)[0], arr, dout)
+            assert rel_error(num, analytic) < 1e-9
+    verify(cs, check)
+
+
+def test_svm_loss(cs):
+    def check(cs):
+        np.random.seed(231)
+        x = 0.001 * np.random.randn(50, 10)
+        y = np.random.randint(10, size=50)
+        loss, dx = cs("layers").svm_loss(x, y)
+        assert abs(loss - 9) < 0.01       # "around 9": 9 margins of about 1
+        assert rel_error(numerical_gradient(lambda: cs("layers").svm_loss(x, y)[0], x), dx) < 1e-8
     verify(cs, check)
 
 
