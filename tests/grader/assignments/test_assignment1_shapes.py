@@ -166,3 +166,17 @@ def test_the_2025_layout_is_graded_by_both_assignments_suites(tmp_path):
     for qid in ("Q1", "Q2", "Q3", "Q4"):        # layers, two-layer net, FullyConnectedNet, update rules
         assert by_question[qid].score == by_question[qid].max_score, qid
     assert "cnn.py is missing" in results2.output
+
+
+@pytest.mark.slow
+def test_a_gradient_with_the_wrong_l2_term_gets_the_hint(tmp_path):
+    """reg * W instead of 2 * reg * W in the vectorized SVM gradient: the loss tests say why, the naive loss
+    (correct) still passes."""
+    svm = "classifiers/linear_svm.py"
+    sub = submission(tmp_path, "half_reg_gradient", edits={svm: ("dW = X.T.dot(coeff) / num_train + 2 * reg * W",
+                                                                 "dW = X.T.dot(coeff) / num_train + reg * W")})
+    results, failed = graded(sub)
+    assert {"test_svm_loss_vectorized", "test_svm_gradient_check", "test_svm_vectorized_speed"} <= failed
+    assert "test_svm_loss_naive" not in failed and not failed & {"test_softmax_loss_vectorized", "test_knn_accuracy"}
+    out = next(t.output for t in results.tests if t.extra_data["test"] == "test_svm_loss_vectorized")
+    assert "the gradient of reg * np.sum(W * W) is 2 * reg * W, not reg * W" in out
