@@ -6,6 +6,7 @@ score zero with a note, nothing crashes), and the 2025 layout whose FullyConnect
 suites grade from the same archive."""
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -180,3 +181,19 @@ def test_a_gradient_with_the_wrong_l2_term_gets_the_hint(tmp_path):
     assert "test_svm_loss_naive" not in failed and not failed & {"test_softmax_loss_vectorized", "test_knn_accuracy"}
     out = next(t.output for t in results.tests if t.extra_data["test"] == "test_svm_loss_vectorized")
     assert "the gradient of reg * np.sum(W * W) is 2 * reg * W, not reg * W" in out
+
+
+@pytest.mark.slow
+def test_untrained_and_constant_classifiers_fail_the_accuracy_checks(tmp_path):
+    """SGD that never updates W (the classifiers stay at their random start) and a kNN vote that always
+    answers the first training label: the calibrated accuracy checks fail them, the rest passes."""
+    sub = submission(tmp_path, "trivial", edits={
+        "classifiers/linear_classifier.py": ("self.W -= learning_rate * grad", "pass"),
+        "classifiers/k_nearest_neighbor.py": ("y_pred[i] = np.argmax(np.bincount(closest_y))",
+                                              "y_pred[i] = self.y_train[0]")})
+    results, failed = graded(sub)
+    assert failed == {"test_sgd_softmax", "test_sgd_svm", "test_linear_svm_accuracy", "test_softmax_accuracy",
+                      "test_predict_labels", "test_predict_labels_ties", "test_knn_accuracy"}
+    out = next(t.output for t in results.tests if t.extra_data["test"] == "test_softmax_accuracy")
+    stored = json.loads((load_assignment("assignment1").references_dir / "manifest.json").read_text())
+    assert f"at least {stored['calibration']['softmax']['threshold']:.0%}" in out and "held-out Fashion-MNIST" in out
