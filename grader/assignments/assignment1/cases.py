@@ -201,8 +201,7 @@ def _two_layer_init(ref, a):
 def _features(ref, a):
     F = ref.features
     return dict(hog_rgb=F.hog_feature(a["rgb"]), hog_gray=F.hog_feature(a["gray"]), hog_rgb2=F.hog_feature(a["rgb2"]),
-                hist_rgb=F.color_histogram_hsv(a["rgb"]), hist_rgb2=F.color_histogram_hsv(a["rgb2"], nbin=7),
-                gray_of_rgb=F.rgb2gray(a["rgb"]))
+                hist_rgb=F.color_histogram_hsv(a["rgb"]), hist_rgb2=F.color_histogram_hsv(a["rgb2"], nbin=7))
 
 
 def _grey_patch(img):

@@ -3,7 +3,7 @@ the reference, a numerical gradient check of the submission's own loss, and the 
 version against the submission's naive one."""
 import pytest
 
-from grader.assignments.assignment1.accuracy import check_speedup
+from grader.assignments.assignment1.speed import check_speedup
 from grader.assignments.assignment1.losses import check_gradient, check_loss
 
 pytestmark = pytest.mark.files("classifiers/linear_svm.py")

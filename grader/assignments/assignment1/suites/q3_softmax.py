@@ -4,7 +4,7 @@ version against the submission's naive one."""
 import pytest
 
 from grader import checks
-from grader.assignments.assignment1.accuracy import check_speedup
+from grader.assignments.assignment1.speed import check_speedup
 from grader.assignments.assignment1.losses import check_gradient, check_loss
 from grader.suites._common import call
 
