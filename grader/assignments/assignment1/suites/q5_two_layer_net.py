@@ -1,6 +1,7 @@
-"""Q5: the layers of the two-layer net (layers.py: affine, ReLU, SVM and softmax losses) and the TwoLayerNet:
-initialisation, scores, loss and gradients, training on Fashion-MNIST, of the 2021+ classifiers/fc_net.py or, when a submission has
-only that, of the 2016-2020 classifiers/neural_net.py (``shapes.py``; the output says which was graded)."""
+"""Q5: the layers of the two-layer net (layers.py: affine, ReLU, SVM and softmax losses) and the TwoLayerNet
+(initialisation, scores, loss and gradients, training on Fashion-MNIST) of the 2021+ classifiers/fc_net.py
+or, when a submission has only that, of the 2016-2020 classifiers/neural_net.py (``shapes.py``; the output
+says which was graded). The net's tests declare no file: ``two_layer_shape`` picks it."""
 import pytest
 
 from grader import checks
