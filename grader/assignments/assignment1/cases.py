@@ -194,10 +194,10 @@ def _two_layer_init(ref, a):
 
 # ---- Q6: image features ------------------------------------------------------------------------
 @CASES.case("Q6", "features", 2601, "rgb randint(0,256,(32,32,3)) with a grey 6x6 patch; gray randint(0,256,(28,28)); "
-                                    "saturated rgb2 = 255*rand(16,24,3)",
+                                    "rgb2 = 255*rand(24,24,3) (square: the classic hog_feature needs it)",
       lambda rng: dict(rgb=_grey_patch(rng.randint(0, 256, size=(32, 32, 3)).astype(np.float64)),
                        gray=rng.randint(0, 256, size=(28, 28)).astype(np.float64),
-                       rgb2=255.0 * rng.rand(16, 24, 3)))
+                       rgb2=255.0 * rng.rand(24, 24, 3)))
 def _features(ref, a):
     F = ref.features
     return dict(hog_rgb=F.hog_feature(a["rgb"]), hog_gray=F.hog_feature(a["gray"]), hog_rgb2=F.hog_feature(a["rgb2"]),
