@@ -9,7 +9,8 @@ from grader.suites._common import call
 
 from .cases import SPEEDUP, speed_inputs
 
-ROUNDS = 3      # the naive loss once and the vectorized one 5 times per round
+ROUNDS = 3      # the naive loss once and the vectorized one 5 times per round (interleaved), ...
+ATTEMPTS = 3    # ... and up to 3 times that while the ratio is below SPEEDUP (the minima over all of them)
 
 
 def _best_time(sb, target: str, args, runs: int, timeout: float) -> float:
@@ -26,8 +27,8 @@ def _best_time(sb, target: str, args, runs: int, timeout: float) -> float:
 
 def check_speedup(sb, module: str, naive: str, vectorized: str, seed: int, limits) -> float:
     """The vectorized loss at least SPEEDUP times faster than the submission's own naive one on the
-    svm.ipynb-sized case (the best of ROUNDS runs of the naive loss and 5 * ROUNDS of the vectorized one,
-    alternating, in the same sandbox), after both agree on it to 1e-10."""
+    svm.ipynb-sized case (the best runs of each, alternating, in the same sandbox: see ROUNDS and
+    ATTEMPTS), after both agree on it to 1e-10."""
     a = speed_inputs(seed)
     W, X, y = sb.put(a["W"]), sb.put(a["X"]), sb.put(a["y"])
     args = (W, X, y, a["reg"])
@@ -38,11 +39,14 @@ def check_speedup(sb, module: str, naive: str, vectorized: str, seed: int, limit
                  f"{vectorized} gradient vs {naive} gradient", 1e-10)
     pkg = sb.package
     t_naive = t_vec = float("inf")
-    for _ in range(ROUNDS):       # interleaved: a busy moment of the machine slows both, and minima drop it
-        t_naive = min(t_naive, _best_time(sb, f"{pkg}.{module}.{naive}", args, 1, limits.call_timeout))
-        t_vec = min(t_vec, _best_time(sb, f"{pkg}.{module}.{vectorized}", args, 5, limits.call_timeout))
+    for _ in range(ATTEMPTS):     # more rounds only while the ratio is short: a busy machine slows the
+        for _ in range(ROUNDS):   # memory-bound vectorized loss more than the naive one
+            t_naive = min(t_naive, _best_time(sb, f"{pkg}.{module}.{naive}", args, 1, limits.call_timeout))
+            t_vec = min(t_vec, _best_time(sb, f"{pkg}.{module}.{vectorized}", args, 5, limits.call_timeout))
+        ratio = t_naive / max(t_vec, 1e-9)
+        if ratio >= SPEEDUP:
+            break
     sb.release(W, X, y)
-    ratio = t_naive / max(t_vec, 1e-9)
     if not ratio >= SPEEDUP:
         checks.fail(f"on {a['X'].shape[0]}x{a['X'].shape[1]} rows {vectorized} takes {t_vec * 1e3:.1f} ms and "
                     f"{naive} {t_naive * 1e3:.1f} ms: {ratio:.1f} times faster; at least {SPEEDUP:g} times is "
