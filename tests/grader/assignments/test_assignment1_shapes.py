@@ -197,3 +197,17 @@ def test_untrained_and_constant_classifiers_fail_the_accuracy_checks(tmp_path):
     out = next(t.output for t in results.tests if t.extra_data["test"] == "test_softmax_accuracy")
     stored = json.loads((load_assignment("assignment1").references_dir / "manifest.json").read_text())
     assert f"at least {stored['calibration']['softmax']['threshold']:.0%}" in out and "held-out Fashion-MNIST" in out
+
+
+@pytest.mark.slow
+def test_a_vectorized_loss_that_loops_fails_only_the_speed_check(tmp_path):
+    sm = "classifiers/softmax.py"
+    sub = submission(tmp_path, "looping_vectorized", edits={sm: (
+        '''    Inputs and outputs are the same as softmax_loss_naive.
+    """''', '''    Inputs and outputs are the same as softmax_loss_naive.
+    """
+    return softmax_loss_naive(W, X, y, reg)''')})
+    results, failed = graded(sub)
+    assert failed == {"test_softmax_vectorized_speed"}
+    out = next(t.output for t in results.tests if t.extra_data["test"] == "test_softmax_vectorized_speed")
+    assert "times faster; at least 3 times is required" in out
