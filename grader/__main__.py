@@ -149,9 +149,10 @@ def cmd_refresh_references(args) -> int:
             print(f"wrote reference_outputs/{name}/{p.name}")
         manifest = json.loads((assignment.references_dir / "manifest.json").read_text())
         for check, cal in manifest["calibration"].items():
+            baselines = "; ".join(f"{key.removesuffix('_accuracies')} max {max(cal[key]):.3f}" for key in sorted(cal)
+                                  if key.endswith("_accuracies") and cal[key])
             print(f"calibration {check}: threshold {cal['threshold']:.2f}; reference min {min(cal['accuracies']):.3f} "
-                  f"over {len(cal['seeds'])} seeds ({cal['failures']} failures); linear max "
-                  f"{max(cal['linear_accuracies']):.3f}; untrained max {max(cal['untrained_accuracies']):.3f}")
+                  f"over {len(cal['seeds'])} seeds ({cal['failures']} failures); {baselines}")
         print(f"{name}: done in {time.monotonic() - t0:.1f} s")
     return EXIT_OK
 

@@ -102,7 +102,8 @@ def assemble(state: GradeState) -> None:
         state.package = locate_package(state.root, a.graded_files, a.package)
     except ArchiveError as exc:
         state.problems.append(str(exc))
-    report = assemble_package(state.package, a.provided_package, a.graded_files, state.tmp / "assembled" / a.package,
+    report = assemble_package(state.package, a.provided_package, a.graded_files + a.optional_files,
+                              state.tmp / "assembled" / a.package,
                               search_root=state.root, best_model=a.best_model.file if a.best_model else None)
     state.assembled = report
     info.best_model = report.best_model
@@ -113,7 +114,7 @@ def assemble(state: GradeState) -> None:
         info.substituted[f] = f"was not used: {why}"
     if state.package is not None:
         state.problems += [f"{a.package}/{f} is missing from your submission; its tests score zero."
-                           for f in report.missing]
+                           for f in report.missing if f not in a.optional_files]
         state.problems += [f"{a.package}/{f} was not used ({why}); its tests score zero."
                            for f, why in report.rejected.items()]
     if report.provided_changed:
@@ -126,14 +127,14 @@ def assemble(state: GradeState) -> None:
                       best_model=str(report.best_model.relative_to(root)) if report.best_model else None)
     # Hidden inputs of this submission: drawn from the salt of its assembled graded files (whose digest also
     # tells the service which submissions hold the same code)
-    digest = files_digest(report.package, a.graded_files)
+    digest = files_digest(report.package, a.graded_files + a.optional_files)
     state.meta["graded_sha256"] = digest
     state.refs = state.refs.with_salt(submission_salt(digest))
 
 
 def start_sandbox(state: GradeState) -> None:
     a, opts = state.assignment, state.options
-    if state.package is None or len(state.info.substituted) >= len(a.graded_files):
+    if state.package is None or set(a.graded_files) <= set(state.info.substituted):
         return    # nothing of the student's to run
     factory = opts.sandbox_factory or default_sandbox_factory(opts.sandboxed)
     state.starter = SandboxStarter(factory, state.assembled.package, a, state.info)
@@ -165,7 +166,7 @@ def probe(state: GradeState) -> None:
         return
     unusable = set(state.info.substituted) | set(state.info.broken)
     for p in state.assignment.probes:
-        if not set(p.files) & unusable:
+        if not set(p.files) & unusable and set(p.absent) <= set(state.info.substituted):
             value, note = p.run(sandbox, state.assignment)
             state.meta[p.name] = value
             if note:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from grader.assignments import Assignment
 from grader.errors import GraderError
@@ -70,7 +70,7 @@ def start_trainings(factory: Callable, package_dir: Path, assignment: Assignment
         return None
     questions = {q.id for q in assignment.questions}
     names = [name for name, check in assignment.training_checks.items()
-             if check.question in questions
+             if check.question in questions and getattr(check, "trains_ahead", True)
              and not {_file_of(check.model), _file_of(check.solver)} & set(info.substituted)]
     if not names:
         return None
@@ -83,9 +83,11 @@ def _file_of(dotted_class: str) -> str:
     return dotted_class.rsplit(".", 1)[0].replace(".", "/") + ".py"
 
 
-def probe_imports(sb, assignment: Assignment, timed_out: set[str] | None = None) -> dict[str, str]:
-    """Import each graded module in the sandbox once -> ``{file: why it does not import}``; the names of the
-    modules whose import did not finish in time are added to ``timed_out``.
+def probe_imports(sb, assignment: Assignment, skip: Iterable[str] = (),
+                  timed_out: set[str] | None = None) -> dict[str, str]:
+    """Import each graded module (and each optional one not in ``skip``: those the submission lacks) in the
+    sandbox once -> ``{file: why it does not import}``; the names of the modules whose import did not finish
+    in time are added to ``timed_out``.
 
     After one import has timed out, the others get ``RETRY_IMPORT_TIMEOUT`` seconds: they usually import
     the same hanging module (``layer_utils`` imports ``layers``), and a cs231n module that imports normally
@@ -95,7 +97,7 @@ def probe_imports(sb, assignment: Assignment, timed_out: set[str] | None = None)
 
     broken = {}
     timeout = assignment.limits.startup_timeout
-    for f in assignment.graded_files:
+    for f in assignment.graded_files + [f for f in assignment.optional_files if f not in skip]:
         try:
             sb.call("importlib.import_module", module_of(f, assignment.package), timeout=timeout)
         except StudentError as exc:
@@ -145,7 +147,8 @@ class SandboxStarter:
             self.sandbox.start()
             self.timing["sandbox_start"] = time.monotonic() - self._t0
             t1 = time.monotonic()
-            self.info.broken.update(probe_imports(self.sandbox, self.assignment, self.info.timed_out))
+            self.info.broken.update(probe_imports(self.sandbox, self.assignment, skip=set(self.info.substituted),
+                                                  timed_out=self.info.timed_out))
             self.timing["import_probe"] = time.monotonic() - t1
             _warm_worker(self.sandbox)
         except BaseException as exc:  # noqa: BLE001 - re-raised by ready() in the main thread

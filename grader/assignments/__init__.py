@@ -25,6 +25,10 @@ The manifest:
   (``@pytest.mark.files(...)``): when the submission lacks one of them, the test scores zero unrun;
 - ``[limits]``: per-call and training-call timeouts, the total time of the code questions, memory;
 - ``graded_files``: the files of the package taken from the submission;
+- ``optional_files``: files taken from the submission when it has them, otherwise the grader's copy (if it
+  has one) without a word: another year's shape of a graded file (e.g. the 2016-2020
+  ``classifiers/neural_net.py``) or a provided file some years extend; a suite tells which shape it grades
+  from ``SubmissionInfo.substituted`` (a missing optional file is listed there);
 - ``[[notebooks]]``: the notebooks run after the code questions (``grader.notebooks``): ``name``, ``points``
   for running to the end (tests of one more question, ``NB``; 0: run for feedback only), time limits;
 - ``[best_model]``: the file of a saved model and the accuracy tiers of its question;
@@ -74,12 +78,14 @@ _extend_path()
 @dataclass(frozen=True)
 class Probe:
     """A measurement of the submission besides the tests (an assignment's ``probes.py``): ``run(sandbox,
-    assignment) -> (value, note or None)`` after the suites, when none of ``files`` is missing or broken;
+    assignment) -> (value, note or None)`` after the suites, when none of ``files`` is missing or broken
+    and all of ``absent`` are missing;
     the value goes to ``extra_data.submission[name]``, the note to the output."""
 
     name: str
     files: tuple[str, ...]
     run: Callable[[Any, "Assignment"], tuple[Any, str | None]]
+    absent: tuple[str, ...] = ()     # ... and each of these is missing (it measures one shape of a submission)
 
 
 class ManifestError(Exception):
@@ -201,6 +207,7 @@ class Assignment(_Strict):
     model_classes: dict[str, str] = Field(default_factory=dict)
     seed: int = Field(ge=0, description="seed of every randomised check (grading is deterministic)")
     graded_files: list[str]
+    optional_files: list[str] = Field(default_factory=list)
     limits: Limits
     questions: list[Question]
     notebooks: list[Notebook] = Field(default_factory=list)

@@ -126,6 +126,9 @@ class GuardedSandbox:
     def flush(self):
         return self._sb.flush()
 
+    def release(self, *handles):
+        return self._sb.release(*handles)
+
 
 def _clip(text: str, n: int) -> str:
     return clean(text, n)
