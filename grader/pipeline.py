@@ -149,6 +149,9 @@ def run_the_suites(state: GradeState) -> None:
     state.outcomes = plugin.outcomes
     if starter is not None:
         state.timing.update(starter.timing)
+    for f, modules in state.info.missing_imports.items():
+        state.problems.append(f"{state.assignment.package}/{f} imports {', '.join(modules)}, which the grader does "
+                              "not have: only the tests that use it fail.")
     for f, why in state.info.broken.items():
         state.problems.append(f"{state.assignment.package}/{f} could not be imported, its tests score zero: {why}")
 

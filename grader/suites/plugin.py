@@ -47,6 +47,8 @@ class SubmissionInfo:
     best_model: Path | None = None
     substituted: dict[str, str] = field(default_factory=dict)   # graded file -> why it is not the student's
     broken: dict[str, str] = field(default_factory=dict)        # graded file -> why it does not import
+    # graded file -> the modules it imports at its top level that the grader does not have (placeholders)
+    missing_imports: dict[str, list[str]] = field(default_factory=dict)
     # model class name -> its __init__ parameter names, read from the source (``grader.compat``; None:
     # unknown), so the suites pass keywords the submission's constructor accepts (``compat.adapt_kwargs``)
     constructor_params: dict[str, list[str] | None] = field(default_factory=dict)
@@ -245,6 +247,18 @@ class SuitePlugin:
         self._guarded.flush()
         return result
 
+    def _missing_import_note(self, item, text: str) -> str:
+        """A failed test of a file that imports modules the grader does not have says so."""
+        marker = item.get_closest_marker("files")
+        package = self._assignment.package
+        notes = [f"{package}/{f} imports {', '.join(self._submission.missing_imports[f])}, which the grader "
+                 "does not have (submit only the graded files; anything else they import must be a file the "
+                 "course provides)" for f in (marker.args if marker is not None else ())
+                 if self._submission.missing_imports.get(f)]
+        if not notes:
+            return text
+        return _clip(text + "\nNote: " + "; ".join(notes) + ".", caps.FEEDBACK)
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
@@ -258,6 +272,7 @@ class SuitePlugin:
                 self.outcomes[key] = Outcome(key[0], key[1], True, "", call.duration)
             else:
                 text, error = feedback(exc, self._limits) if exc is not None else ("Failed.", None)
+                text = self._missing_import_note(item, text)
                 self.outcomes[key] = Outcome(key[0], key[1], False, text, call.duration, error)
         elif report.when == "teardown" and report.failed and key in self.outcomes:
             exc = self._exc.pop(item.nodeid, None)

@@ -1,4 +1,5 @@
-"""THE ONLY grader code that runs inside the sandbox (with ``codec.py``, which it imports).
+"""THE ONLY grader code that runs inside the sandbox (with ``codec.py`` and ``missing_imports.py``, which it
+imports).
 
 Everything else of the grader -- hidden suites, reference outputs, the reference solution, scores -- stays in
 the trusted process and is never mounted in the sandbox.  This worker is started by ``launch.py`` as
@@ -37,7 +38,8 @@ import resource
 import sys
 import traceback
 
-import codec  # the file next to this one (/sandbox/harness/codec.py): the only grader code imported here
+import codec  # the files next to this one (/sandbox/harness/): the only grader code imported here
+import missing_imports
 
 import numpy as np
 
@@ -347,6 +349,7 @@ def serve(root: str, max_output: int, limits: codec.CodecLimits) -> None:
     table = HandleTable()
     if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
         del sys.path[0]  # the harness directory is not part of the student's import path
+    missing_imports.install(root)
     channel.send(hello_info())
 
     while True:
