@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import caps
+from grader import caps, checks
 from grader.checks import CheckFailure
 from grader.sandbox.proxy import SandboxCrash, SandboxError, StaleHandle, StudentError, StudentTimeout
 from grader.text import clean
@@ -211,6 +211,7 @@ class SuitePlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
+        checks.take_notes()   # a test starts with no notes
         if self._prepare is not None and "sb" in item.fixturenames:
             prepare, self._prepare = self._prepare, None
             try:
@@ -268,11 +269,13 @@ class SuitePlugin:
             self._exc.setdefault(item.nodeid, call.excinfo.value)
         if report.when == "call" or (report.when == "setup" and report.failed):
             exc = self._exc.pop(item.nodeid, None)
+            notes = "".join(f"\nNote: {clean(n, caps.FEEDBACK_MESSAGE)}" for n in checks.take_notes())
             if report.passed:
-                self.outcomes[key] = Outcome(key[0], key[1], True, "", call.duration)
+                self.outcomes[key] = Outcome(key[0], key[1], True, _clip(notes.lstrip("\n"), caps.FEEDBACK),
+                                             call.duration)
             else:
                 text, error = feedback(exc, self._limits) if exc is not None else ("Failed.", None)
-                text = self._missing_import_note(item, text)
+                text = self._missing_import_note(item, text + notes)
                 self.outcomes[key] = Outcome(key[0], key[1], False, text, call.duration, error)
         elif report.when == "teardown" and report.failed and key in self.outcomes:
             exc = self._exc.pop(item.nodeid, None)
