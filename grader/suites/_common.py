@@ -16,6 +16,19 @@ from grader.sandbox.proxy import StudentError
 PKG = "cs231n"   # the package of a sandbox that does not say (``sb.package``: the assignment's)
 
 
+def tolerance(suite_file: str, name: str) -> float:
+    """The tolerance ``name`` of the manifest of the assignment whose suite file is ``suite_file``
+    (``TOL = tolerance(__file__, "fc_layers")``): each is declared there with the measurements behind it."""
+    from pathlib import Path
+
+    from grader.assignments import load_assignment
+
+    assignment = load_assignment(Path(suite_file).resolve().parent.parent.name)
+    if name not in assignment.tolerances:
+        raise KeyError(f"{assignment.name}'s manifest declares no tolerance {name!r}")
+    return assignment.tolerances[name].value
+
+
 def target(module: str, name: str, package: str = PKG) -> str:
     """``target('layers', 'affine_forward')`` -> ``'cs231n.layers.affine_forward'``."""
     return f"{package}.{module}.{name}"
