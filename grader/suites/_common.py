@@ -38,10 +38,27 @@ def _package(sb) -> str:
     return getattr(sb, "package", PKG)
 
 
+def _inputs_kept(sb, name: str, inputs: str) -> None:
+    """After a watched call: the student's function must leave its array arguments unchanged (``inputs``:
+    'fail' - a forward pass or a loss that changes them fails, as it would break a notebook's numerical
+    gradient check; 'note' - said, at no cost, e.g. a backward pass overwriting ``dout``; 'ignore')."""
+    modified = getattr(sb, "last_modified", [])
+    if inputs == "ignore" or not modified:
+        return
+    which = ", ".join(f"argument {i + 1}" for i in modified)
+    text = f"{name} changed its input array ({which}) in place"
+    if inputs == "fail":
+        checks.fail(text + ": the caller's arrays must stay unchanged (an in-place `x -= ...` on an input "
+                    "breaks the numerical gradient checks of the notebooks, which call it again on the same x)",
+                    hint="work on a copy (`x = x - x.max(axis=1, keepdims=True)` instead of `x -= ...`)")
+    checks.note(text + "; it cost nothing here, but callers may still need that array")
+
+
 def forward(sb, module: str, name: str, *args, **kwargs) -> tuple[Any, Any]:
-    """Call a forward function ``(out, cache)``; the cache stays in the sandbox as a Handle."""
+    """Call a forward function ``(out, cache)``; the cache stays in the sandbox as a Handle. A forward
+    pass that changes its array arguments in place fails."""
     try:
-        result = sb.call(target(module, name, _package(sb)), *args, keep=(1,), **kwargs)
+        result = sb.call(target(module, name, _package(sb)), *args, keep=(1,), watch=True, **kwargs)
     except StudentError as exc:
         # The worker could not keep element 1: the result is not a tuple of at least 2 values.
         if exc.exc_type in ("TypeError", "IndexError") and "keep element" in exc.message \
@@ -49,12 +66,15 @@ def forward(sb, module: str, name: str, *args, **kwargs) -> tuple[Any, Any]:
             checks.fail(f"{name} should return a tuple (out, cache)")
         raise
     out, cache = checks.sequence(result, 2, f"{name}(...)")
+    _inputs_kept(sb, name, "fail")
     return out, cache
 
 
-def call(sb, module: str, name: str, *args, n: int | None = None, **kwargs) -> Any:
-    """Call a function; with ``n`` the result must be a tuple of ``n`` values."""
-    result = sb.call(target(module, name, _package(sb)), *args, **kwargs)
+def call(sb, module: str, name: str, *args, n: int | None = None, inputs: str = "note", **kwargs) -> Any:
+    """Call a function; with ``n`` the result must be a tuple of ``n`` values. ``inputs``: what an array
+    argument changed in place costs ('fail', 'note' - the default, for backward passes -, 'ignore')."""
+    result = sb.call(target(module, name, _package(sb)), *args, watch=inputs != "ignore", **kwargs)
+    _inputs_kept(sb, name, inputs)
     if n is not None:
         return checks.sequence(result, n, f"{name}(...)")
     return result

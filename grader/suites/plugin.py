@@ -84,8 +84,14 @@ class GuardedSandbox:
         wanted = self._plugin._limits.call_timeout if requested is None else float(requested)
         return max(0.05, min(wanted, left))
 
-    def call(self, target, /, *args, keep=(), timeout=None, **kwargs):
+    def call(self, target, /, *args, keep=(), timeout=None, watch=False, **kwargs):
+        if watch:
+            kwargs["watch"] = True
         return self._sb.call(target, *args, keep=keep, timeout=self._timeout(timeout), **kwargs)
+
+    @property
+    def last_modified(self) -> list[int]:
+        return list(getattr(self._sb, "last_modified", []))
 
     def new(self, target, /, *args, timeout=None, **kwargs):
         return self._sb.new(target, *args, timeout=self._timeout(timeout), **kwargs)

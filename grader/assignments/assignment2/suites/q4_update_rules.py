@@ -19,7 +19,7 @@ def _run(sb, ref, hint, rule: str, case: str, config: dict, state: tuple[str, ..
     w = c["w"]
     for step in range(c["dw"].shape[0]):
         sent = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for k, v in config.items()}
-        next_w, config = call(sb, "optim", rule, w, c["dw"][step], sent, n=2)
+        next_w, config = call(sb, "optim", rule, w, c["dw"][step], sent, n=2, inputs="ignore")
         where = f"step {step + 1}"
         h = hint_fn(next_w, w, c["dw"][step], sent) if hint_fn is not None and step == 0 else None
         if "next_w_efficient" in c.expected and checks.matches(next_w, c["next_w_efficient"][step], TOL):
