@@ -240,7 +240,11 @@ def _adam(ref, a):
 @CASES.case("Q4", "adam_fresh", 1404, "w, dw as sgd_momentum; empty state (defaults); lr 0.01",
       lambda rng: _optim_inputs(rng))
 def _adam_fresh(ref, a):
-    return _adam_both_forms(ref, a, {"learning_rate": 0.01})
+    out = _adam_both_forms(ref, a, {"learning_rate": 0.01})
+    # The 2017 starter's adam provided config.setdefault('t', 1): correct code of that year starts there.
+    t1 = _adam_both_forms(ref, a, {"learning_rate": 0.01, "t": 1})
+    out.update(next_w_t1=t1["next_w"], next_w_efficient_t1=t1["next_w_efficient"], t_after_t1=t1["t_after"])
+    return out
 
 
 # ---- Q5: batch and layer normalization ---------------------------------------------------------------
