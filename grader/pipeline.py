@@ -156,6 +156,19 @@ def run_the_suites(state: GradeState) -> None:
         state.problems.append(f"{state.assignment.package}/{f} could not be imported, its tests score zero: {why}")
 
 
+def numpy1_names_used(sandbox) -> list[str]:
+    """The NumPy 1.x names the submission's code used in its sandbox (``shims/numpy1_compat.py``); plain
+    strings only, cleaned (the worker's answer is the student's data)."""
+    from grader.sandbox.proxy import SandboxError
+    from grader.text import clean
+
+    try:
+        used = sandbox.call("numpy1_compat.report", timeout=5.0)
+    except SandboxError:
+        return []
+    return [clean(u, 60) for u in used[:20] if type(u) is str] if type(used) is list else []
+
+
 def probe(state: GradeState) -> None:
     """The assignment's probes on the submission's worker, then the worker is freed for the notebooks."""
     sandbox = state.sandbox
@@ -168,6 +181,11 @@ def probe(state: GradeState) -> None:
             state.meta[p.name] = value
             if note:
                 state.notes.append(note)
+    removed = numpy1_names_used(sandbox)
+    if removed:
+        state.notes.append("Your code uses names NumPy 2 removed: " + ", ".join(removed) + ". They were kept "
+                           "working with their NumPy 1.x meaning for grading; today's NumPy needs int, float, "
+                           "np.nan, np.inf, np.prod, reshape(a, shape) ... instead.")
     state.sandbox_info = dict(sandbox.info)
     if state.trainings is not None and state.trainings.sandbox is not None:
         state.sandbox_info["training_worker_starts"] = state.trainings.sandbox.starts
