@@ -18,6 +18,7 @@ grader itself (a bad manifest, missing reference outputs, no working sandbox) ra
 """
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -47,13 +48,16 @@ class GradeOptions:
     """How to grade: ``sandboxed`` (False: no isolation at all), ``notebooks`` (False: the code questions
     only, the maximum then leaves the notebooks' points out), ``artifacts_dir`` (where the executed
     notebooks go; None: not kept), ``train_ahead`` (the training checks train in a second sandbox while the
-    unit checks run), ``sandbox_factory(package_dir, limits)`` (default: ``grader.sandbox.proxy.Sandbox``)."""
+    unit checks run), ``sandbox_factory(package_dir, limits)`` (default: ``grader.sandbox.proxy.Sandbox``),
+    ``datasets_dir`` (the instructor's datasets folder holding ``cifar-10-batches-py/``, seen read-only by the
+    notebooks; None: ``$GRADER_DATASETS_DIR`` if set)."""
 
     sandboxed: bool = True
     notebooks: bool = True
     artifacts_dir: Path | None = None
     train_ahead: bool = True
     sandbox_factory: Callable | None = None
+    datasets_dir: Path | None = None
 
 
 @dataclass
@@ -210,7 +214,18 @@ def run_notebooks(state: GradeState) -> None:
     state.notebooks = notebooks.grade_notebooks(
         state.root, a.notebooks, package_dir=state.assembled.package, student_package=state.package,
         artifacts=opts.artifacts_dir, sandboxed=opts.sandboxed, keep_files=[model.file] if model is not None else [],
-        **({"keep_max_bytes": model.max_bytes} if model is not None else {}))
+        datasets_dir=datasets_dir(opts), **({"keep_max_bytes": model.max_bytes} if model is not None else {}))
+    for r in state.notebooks.results:
+        if r.status == "not_gradable":
+            state.notes.append(f"{r.name}: {r.message.splitlines()[0]}. Its points are left out of the maximum.")
+
+
+def datasets_dir(opts: GradeOptions) -> Path | None:
+    """The instructor's datasets folder: the option, else ``$GRADER_DATASETS_DIR``, else None."""
+    if opts.datasets_dir is not None:
+        return Path(opts.datasets_dir)
+    env = os.environ.get("GRADER_DATASETS_DIR")
+    return Path(env) if env else None
 
 
 def score(state: GradeState) -> None:

@@ -81,7 +81,8 @@ def notebook_specs(specs: Iterable[Any]) -> list[NotebookSpec]:
 
 def _grades(results: list[NotebookResult], specs: list[NotebookSpec],
             saved_files: dict[str, str] | None = None) -> NotebookGrades:
-    tests = [notebook_test(r, s) for r, s in zip(results, specs) if s.points > 0]
+    # a notebook that could not be graded here (no CIFAR-10) is left out of the maximum, never charged
+    tests = [notebook_test(r, s) for r, s in zip(results, specs) if s.points > 0 and r.status != "not_gradable"]
     extra = {"notebooks": [r.to_dict() for r in results],
              "inline_answers": [a for r in results for a in r.inline_answers],
              "notebook_files": dict(saved_files or {})}
@@ -116,7 +117,7 @@ def _keep_saved(workdir: Path, names: Iterable[str], out: Path, max_bytes: int) 
 def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str | Path,
                     artifacts: str | Path | None = None, student_package: str | Path | None = None,
                     sandboxed: bool = True, data_dir: str | Path | None = None, keep_files: Iterable[str] = (),
-                    keep_max_bytes: int = 50 * 2**20) -> NotebookGrades:
+                    keep_max_bytes: int = 50 * 2**20, datasets_dir: str | Path | None = None) -> NotebookGrades:
     """Run the manifest's notebooks of the extracted submission ``root`` one after the other.
 
     - root: the extracted submission; notebooks are found with ``grader.assemble.locate_notebooks``
@@ -127,6 +128,7 @@ def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str 
       ``executed`` is then relative to its parent (the folder of results.json). None: no artifacts
     - keep_files: names of files the notebooks save (``best_model.npz``) copied into ``artifacts`` too
       (regular files up to ``keep_max_bytes``), listed in ``extra_data["notebook_files"]``
+    - datasets_dir: the instructor's datasets folder (``cifar-10-batches-py/``), see ``run_notebook``
 
     All notebooks share one scratch working folder (as they share the assignment folder of a student), so a
     file saved by one (``best_model.npz``) is visible to the next. A notebook that fails never stops the
@@ -148,7 +150,8 @@ def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str 
                 result = run_notebook(found.get(spec.name), name=spec.name, package_dir=package_dir,
                                       data_dir=data_dir, cell_timeout=spec.cell_timeout,
                                       total_timeout=spec.total_timeout, workdir=workdir,
-                                      artifact=out / spec.name if out is not None else None, sandboxed=sandboxed)
+                                      artifact=out / spec.name if out is not None else None, sandboxed=sandboxed,
+                                      datasets_dir=datasets_dir)
             except NotebookInfraError as e:
                 result = NotebookResult(name=spec.name, status="error", message=f"grader problem: {e}",
                                         grader_problem=True)

@@ -31,6 +31,11 @@ from grader.sandbox.launch import SANDBOX_SHIMS, SANDBOX_SUBMISSION
 #: (``SANDBOX_SHIMS``: trusted compatibility modules such as ``past.builtins``).
 SANDBOX_WORKDIR = "/sandbox/work"                   # the kernel's cwd, read-write; cs231n -> the package
 SANDBOX_DATA = "/sandbox/data"                      # the data set, read-only; ``$CS231N_DATA_DIR``
+#: The instructor's datasets folder (``grade --datasets``), read-only; its ``cifar-10-batches-py/`` is also
+#: mounted at ``cs231n/datasets/cifar-10-batches-py`` of the package, where every official notebook and
+#: ``get_CIFAR10_data`` of 2016-2025 look for it.
+SANDBOX_DATASETS = "/sandbox/datasets"
+CIFAR10_DIRNAME = "cifar-10-batches-py"
 #: Where the student's package files are, as a sandboxed kernel's tracebacks name them.
 PACKAGE_PATHS = (SANDBOX_SUBMISSION + "/cs231n/", SANDBOX_WORKDIR + "/cs231n/")
 
@@ -62,7 +67,7 @@ def kernel_limits(total_timeout: float, base: Any = None):
 
 
 def kernel_command(argv: list[str], *, package_dir: Path, data_dir: Path, shims: Path, workdir: Path,
-                   socket_dir: Path, limits: Any, env: dict[str, str]) -> list[str]:
+                   socket_dir: Path, limits: Any, env: dict[str, str], datasets_dir: Path | None = None) -> list[str]:
     """The full command line that starts ``argv`` (the kernel) inside the sandbox.
 
     Built by ``grader.sandbox.launch.sandbox_command`` (system, venv, a private /tmp, no network, an
@@ -73,6 +78,10 @@ def kernel_command(argv: list[str], *, package_dir: Path, data_dir: Path, shims:
     """
     binds_ro = {SANDBOX_SUBMISSION + "/cs231n": str(package_dir), SANDBOX_DATA: str(data_dir),
                 SANDBOX_SHIMS: str(shims)}
+    if datasets_dir is not None:
+        binds_ro[SANDBOX_DATASETS] = str(datasets_dir)
+        if (Path(datasets_dir) / CIFAR10_DIRNAME).is_dir():   # mount point made by the stage (run._make_stage)
+            binds_ro[f"{SANDBOX_SUBMISSION}/cs231n/datasets/{CIFAR10_DIRNAME}"] = str(Path(datasets_dir) / CIFAR10_DIRNAME)
     binds_rw = {SANDBOX_WORKDIR: str(workdir), str(socket_dir): str(socket_dir)}
     return launch.sandbox_command(argv, binds_ro=binds_ro, binds_rw=binds_rw, limits=limits, env=env,
                                   chdir=SANDBOX_WORKDIR)
