@@ -120,6 +120,12 @@ def assemble(state: GradeState) -> None:
                            for f in report.missing]
         state.problems += [f"{a.package}/{f} was not used ({why}); its tests score zero."
                            for f, why in report.rejected.items()]
+    unused = report.extra
+    if unused:
+        shown = ", ".join(f"{a.package}/{f}" for f in unused[:20])
+        shown += f" and {len(unused) - 20} more" if len(unused) > 20 else ""
+        state.notes.append(f"These files of your {a.package} package were ignored (only the graded files are "
+                           f"used, with the course's provided files): {shown}")
     if report.provided_changed:
         state.notes.append("These files are provided and were not graded; the grader used its own copy: "
                            + ", ".join(f"{a.package}/{f}" for f in report.provided_changed))

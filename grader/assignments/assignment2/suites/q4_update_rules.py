@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from grader import checks
-from grader.suites._common import call, tolerance
+from grader.suites._common import StudentError, call, tolerance
 
 pytestmark = pytest.mark.files("optim.py")
 
@@ -39,7 +39,15 @@ def _run(sb, ref, hint, rule: str, case: str, config: dict, state: tuple[str, ..
     start = ""
     for step in range(c["dw"].shape[0]):
         sent = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v) for k, v in config.items()}
-        next_w, config = call(sb, "optim", rule, w, c["dw"][step], sent, n=2, inputs="ignore")
+        try:
+            next_w, config = call(sb, "optim", rule, w, c["dw"][step], sent, n=2, inputs="ignore")
+        except StudentError as exc:
+            if exc.exc_type == "KeyError" and step == 0 and set(sent) <= {"learning_rate"}:
+                checks.fail(f"{rule} raised KeyError: {exc.message}, called with a config that holds only "
+                            "'learning_rate' (as the Solver's first step does)",
+                            hint="a fresh config has no state: set every default with config.setdefault "
+                                 "(beta1 0.9, beta2 0.999, epsilon 1e-8, m and v zeros like w, t 0)")
+            raise
         where = f"step {step + 1}"
         h = hint_fn(next_w, w, c["dw"][step], sent) if hint_fn is not None and step == 0 else None
         if step == 0:
