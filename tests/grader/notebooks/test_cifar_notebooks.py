@@ -16,6 +16,11 @@ pytestmark = pytest.mark.slow
 
 CELLS = [
     ("markdown", "# Dropout\nA notebook of the CIFAR-10 years."),
+    ("code", "# The Colab setup cell of 2020 and later\nfrom google.colab import drive\ndrive.mount('/content/drive')\n"
+             "FOLDERNAME = 'cs231n/assignments/assignment2/'\nimport sys\n"
+             "sys.path.append('/content/drive/My Drive/{}'.format(FOLDERNAME))\n"
+             "%cd /content/drive/My\\ Drive/$FOLDERNAME/cs231n/datasets/\n!bash get_datasets.sh\n"
+             "%cd /content/drive/My\\ Drive/$FOLDERNAME"),
     ("code", "import numpy as np\nfrom cs231n.classifiers.fc_net import *\n"
              "from cs231n.data_utils import get_CIFAR10_data\nfrom cs231n.solver import Solver\n"
              "from cs231n.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array"),
