@@ -116,6 +116,32 @@ def probe_imports(sb, assignment: Assignment, skip: Iterable[str] = (),
     return broken
 
 
+def missing_imports(sb, assignment: Assignment) -> dict[str, list[str]]:
+    """The module-level imports of the graded files that the sandbox does not have (each replaced by a
+    placeholder there, ``grader/sandbox/inside/missing_imports.py``) -> ``{graded file: ['cs231n.im2col (line
+    3)', ...]}``. What the worker answers is the student's data: only well-formed entries of graded files are
+    kept, cleaned and clipped."""
+    from grader.sandbox.proxy import SandboxError
+    from grader.text import clean
+
+    try:
+        made = sb.call("missing_imports.report", timeout=assignment.limits.startup_timeout)
+    except SandboxError:
+        return {}
+    found: dict[str, list[str]] = {}
+    for entry in made if type(made) is list else []:
+        if type(entry) is not list or len(entry) != 3 or type(entry[0]) is not str or type(entry[1]) is not str \
+                or type(entry[2]) is not int:
+            continue
+        module, path, line = entry
+        rel = path.split("/", 1)[-1]   # relative to the package folder
+        if rel in assignment.graded_files:
+            listed = found.setdefault(rel, [])
+            if len(listed) < 10:
+                listed.append(f"{clean(module, 100)} (line {line})")
+    return found
+
+
 class SandboxStarter:
     """Starts the submission's sandbox and imports each graded module once, in a background thread: the
     worker's start overlaps with pytest's start, collection and the trusted-only tests; :meth:`ready`
@@ -149,6 +175,7 @@ class SandboxStarter:
             t1 = time.monotonic()
             self.info.broken.update(probe_imports(self.sandbox, self.assignment, skip=set(self.info.substituted),
                                                   timed_out=self.info.timed_out))
+            self.info.missing_imports.update(missing_imports(self.sandbox, self.assignment))
             self.timing["import_probe"] = time.monotonic() - t1
             _warm_worker(self.sandbox)
         except BaseException as exc:  # noqa: BLE001 - re-raised by ready() in the main thread

@@ -194,6 +194,15 @@ class SharedFile(_Strict):
     keep: list[str] | None = Field(default=None, description="its top-level definitions to take (None: all)")
 
 
+class Tolerance(_Strict):
+    """One comparison tolerance of the suites (``grader.suites._common.tolerance``): its value (the largest
+    ``grader.checks.grading_error`` that passes) and why it is that, measured against every known-correct
+    formulation."""
+
+    value: float = Field(gt=0, lt=1)
+    why: str = Field(min_length=1)
+
+
 class Assignment(_Strict):
     """A validated manifest, and where the assignment's folders are (``root``: its course root)."""
 
@@ -214,6 +223,7 @@ class Assignment(_Strict):
     best_model: BestModel | None = None
     inline_questions: list[InlineQuestion] = Field(default_factory=list)
     shared: list[SharedFile] = Field(default_factory=list)
+    tolerances: dict[str, Tolerance] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Assignment":

@@ -32,6 +32,11 @@ from grader.sandbox.launch import SANDBOX_SHIMS, SANDBOX_SUBMISSION
 #: (``SANDBOX_SHIMS``: trusted compatibility modules such as ``past.builtins``).
 SANDBOX_WORKDIR = "/sandbox/work"                   # the kernel's cwd, read-write; <package> -> the package
 SANDBOX_DATA = "/sandbox/data"                      # the data set, read-only; ``$CS231N_DATA_DIR``
+#: The instructor's datasets folder (``grade --datasets``), read-only; its ``cifar-10-batches-py/`` is also
+#: mounted at ``<package>/datasets/cifar-10-batches-py`` of the package, where every official notebook and
+#: ``get_CIFAR10_data`` of 2016-2025 look for it.
+SANDBOX_DATASETS = "/sandbox/datasets"
+CIFAR10_DIRNAME = "cifar-10-batches-py"
 
 
 def package_paths(package: str) -> tuple[str, str]:
@@ -67,7 +72,7 @@ def kernel_limits(total_timeout: float, base: Any = None):
 
 
 def kernel_command(argv: list[str], *, package_dir: Path, data_dir: Path, shims: Path, workdir: Path,
-                   socket_dir: Path, limits: Any, env: dict[str, str]) -> list[str]:
+                   socket_dir: Path, limits: Any, env: dict[str, str], datasets_dir: Path | None = None) -> list[str]:
     """The full command line that starts ``argv`` (the kernel) inside the sandbox.
 
     Built by ``grader.sandbox.launch.sandbox_command`` (system, venv, a private /tmp, no network, an
@@ -78,6 +83,10 @@ def kernel_command(argv: list[str], *, package_dir: Path, data_dir: Path, shims:
     """
     binds_ro = {f"{SANDBOX_SUBMISSION}/{Path(package_dir).name}": str(package_dir), SANDBOX_DATA: str(data_dir),
                 SANDBOX_SHIMS: str(shims)}
+    if datasets_dir is not None:
+        binds_ro[SANDBOX_DATASETS] = str(datasets_dir)
+        if (Path(datasets_dir) / CIFAR10_DIRNAME).is_dir():   # mount point made by the stage (run._make_stage)
+            binds_ro[f"{SANDBOX_SUBMISSION}/{Path(package_dir).name}/datasets/{CIFAR10_DIRNAME}"] = str(Path(datasets_dir) / CIFAR10_DIRNAME)
     binds_rw = {SANDBOX_WORKDIR: str(workdir), str(socket_dir): str(socket_dir)}
     return launch.sandbox_command(argv, binds_ro=binds_ro, binds_rw=binds_rw, limits=limits, env=env,
                                   chdir=SANDBOX_WORKDIR)

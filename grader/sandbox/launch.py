@@ -51,7 +51,7 @@ SANDBOX_SHIMS = SANDBOX_HARNESS + "/shims"
 HIDDEN_PATHS = ("/usr/share/datasets",)  # under /usr but must not be visible (public hidden-split labels)
 
 HERE = Path(__file__).resolve().parent
-INSIDE_DIR = HERE / "inside"  # THE folder mounted in the sandbox: worker.py, codec.py, shims/ (nothing else)
+INSIDE_DIR = HERE / "inside"  # THE folder mounted in the sandbox: worker.py, codec.py, missing_imports.py, shims/ (nothing else)
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,7 @@ class Sandbox:
         self.starts = 0
         self.start_seconds: float | None = None  # how long the last worker start took
         self.last_output = ""  # what the student's code printed during the last request (tail)
+        self.last_modified: list[int] = []   # array arguments the last watched call changed in place
 
     # ------------------------------------------------------------------------------------ lifecycle
     def __enter__(self) -> "Sandbox":
@@ -401,6 +402,8 @@ class Sandbox:
             raise SandboxCrash(f"the worker sent a malformed response{detail}")
         out = resp.get("out", "")
         self.last_output = clean(out[-caps.CALL_OUTPUT:]) if type(out) is str else ""
+        modified = resp.get("modified")
+        self.last_modified = [i for i in modified[:64] if type(i) is int] if type(modified) is list else []
         if "value" in resp:
             return resp["value"]
         err = resp["error"]
@@ -425,14 +428,18 @@ class Sandbox:
         return f"{op} {name}" if name else op
 
     # ------------------------------------------------------------------------------------ the API
-    def call(self, target: str, /, *args, keep=(), timeout: float | None = None, **kwargs) -> Any:
+    def call(self, target: str, /, *args, keep=(), timeout: float | None = None, watch: bool = False,
+             **kwargs) -> Any:
         """Call ``target`` (e.g. 'cs231n.layers.affine_forward') in the worker -> its result as plain data.
 
         keep=(1,) returns element 1 of a tuple result as a Handle; keep=True the whole result.  Parts of
-        the result that are not plain data come back as Handles anyway.
+        the result that are not plain data come back as Handles anyway. With ``watch``, ``last_modified``
+        lists afterwards the positions of the array arguments the call changed in place.
         """
-        return self._request("call", {"target": target, "args": list(args), "kwargs": kwargs,
-                                      "keep": _keep(keep)}, timeout)
+        fields = {"target": target, "args": list(args), "kwargs": kwargs, "keep": _keep(keep)}
+        if watch:
+            fields["watch"] = True
+        return self._request("call", fields, timeout)
 
     def new(self, target: str, /, *args, timeout: float | None = None, **kwargs) -> Handle:
         """Construct ``target(*args, **kwargs)`` (e.g. a model class) in the worker -> a Handle to it."""

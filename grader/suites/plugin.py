@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import caps
+from grader import caps, checks
 from grader.checks import CheckFailure
 from grader.sandbox.proxy import SandboxCrash, SandboxError, StaleHandle, StudentError, StudentTimeout
 from grader.text import clean
@@ -47,6 +47,8 @@ class SubmissionInfo:
     best_model: Path | None = None
     substituted: dict[str, str] = field(default_factory=dict)   # graded file -> why it is not the student's
     broken: dict[str, str] = field(default_factory=dict)        # graded file -> why it does not import
+    # graded file -> the modules it imports at its top level that the grader does not have (placeholders)
+    missing_imports: dict[str, list[str]] = field(default_factory=dict)
     # model class name -> its __init__ parameter names, read from the source (``grader.compat``; None:
     # unknown), so the suites pass keywords the submission's constructor accepts (``compat.adapt_kwargs``)
     constructor_params: dict[str, list[str] | None] = field(default_factory=dict)
@@ -93,9 +95,15 @@ class GuardedSandbox:
                 self.submission.timed_out.add(name.rsplit(".", 1)[-1])
             raise
 
-    def call(self, target, /, *args, keep=(), timeout=None, **kwargs):
+    def call(self, target, /, *args, keep=(), timeout=None, watch=False, **kwargs):
+        if watch:
+            kwargs["watch"] = True
         return self._noting_timeouts(target, lambda: self._sb.call(
             target, *args, keep=keep, timeout=self._timeout(timeout), **kwargs))
+
+    @property
+    def last_modified(self) -> list[int]:
+        return list(getattr(self._sb, "last_modified", []))
 
     def new(self, target, /, *args, timeout=None, **kwargs):
         return self._noting_timeouts(target, lambda: self._sb.new(
@@ -226,6 +234,7 @@ class SuitePlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
+        checks.take_notes()   # a test starts with no notes
         if self._prepare is not None and "sb" in item.fixturenames:
             prepare, self._prepare = self._prepare, None
             try:
@@ -263,6 +272,18 @@ class SuitePlugin:
         self._guarded.flush()
         return result
 
+    def _missing_import_note(self, item, text: str) -> str:
+        """A failed test of a file that imports modules the grader does not have says so."""
+        marker = item.get_closest_marker("files")
+        package = self._assignment.package
+        notes = [f"{package}/{f} imports {', '.join(self._submission.missing_imports[f])}, which the grader "
+                 "does not have (submit only the graded files; anything else they import must be a file the "
+                 "course provides)" for f in (marker.args if marker is not None else ())
+                 if self._submission.missing_imports.get(f)]
+        if not notes:
+            return text
+        return _clip(text + "\nNote: " + "; ".join(notes) + ".", caps.FEEDBACK)
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
@@ -272,10 +293,13 @@ class SuitePlugin:
             self._exc.setdefault(item.nodeid, call.excinfo.value)
         if report.when == "call" or (report.when == "setup" and report.failed):
             exc = self._exc.pop(item.nodeid, None)
+            notes = "".join(f"\nNote: {clean(n, caps.FEEDBACK_MESSAGE)}" for n in checks.take_notes())
             if report.passed:
-                self.outcomes[key] = Outcome(key[0], key[1], True, "", call.duration)
+                self.outcomes[key] = Outcome(key[0], key[1], True, _clip(notes.lstrip("\n"), caps.FEEDBACK),
+                                             call.duration)
             else:
                 text, error = feedback(exc, self._limits) if exc is not None else ("Failed.", None)
+                text = self._missing_import_note(item, text + notes)
                 self.outcomes[key] = Outcome(key[0], key[1], False, text, call.duration, error)
         elif report.when == "teardown" and report.failed and key in self.outcomes:
             exc = self._exc.pop(item.nodeid, None)
