@@ -66,6 +66,10 @@ def not_found(what: str = "submission") -> APIError:
     return APIError(404, "not_found", f"{what} not found")
 
 
+#: FastAPI's detail of a request body it cannot decode (not UTF-8, not JSON): answered as the 422 of any
+#: other invalid body, which every operation with a body documents.
+BODY_PARSE_ERROR = "There was an error parsing the body"
+
 _DEFAULT_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                   405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
                   422: "validation_error", 429: "too_many_requests"}
@@ -118,6 +122,9 @@ def check_request_values(request: Request, id_max: dict[str, int]) -> None:
         for name, value in query.multi_items():
             if "\x00" in value or "\x00" in name:
                 raise invalid(repr(name) if "\x00" in name else name, "must not contain a NUL character")
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and "\x00" in value:     # no row has it (and PostgreSQL refuses it in a query)
+            raise not_found(name.removesuffix("_id") if name.endswith("_id") else name)
     paths, queries = _declared_ints(request.scope.get("route"))
     for name in paths:
         raw = request.path_params.get(name)
@@ -168,6 +175,9 @@ def install_error_handlers(app: FastAPI) -> None:
             if request.method == "OPTIONS":
                 return Response(status_code=204, headers=headers)
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 400 and detail == BODY_PARSE_ERROR:   # FastAPI's answer to a body it cannot decode
+            return JSONResponse({"detail": "invalid request: the body is not JSON (UTF-8)", "code": "validation_error"},
+                                status_code=422)
         code = _DEFAULT_CODES.get(exc.status_code, "error")
         return JSONResponse({"detail": detail, "code": code}, status_code=exc.status_code, headers=headers or None)
 

@@ -43,6 +43,7 @@ class Outcome:
     honest: dict | None = None          # the student's next (honest) submission, graded
     listing: list[dict] = field(default_factory=list)   # the student's submissions (instructor's list)
     health: dict | None = None
+    own: frozenset[str] = frozenset()   # host paths the upload itself holds (a link's target): echoing them is no leak
 
 
 class Listener:
@@ -203,7 +204,8 @@ class Battery:
                            files={"file": ("honest.zip", honest, "application/zip")})
             assert h.status_code == 202, (case.name, h.text)
             body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {"raw": r.text}
-            self.outcomes[case.name] = Outcome(case, r.status_code, body)
+            own = frozenset(v for v in self.path_canaries().values() if v.encode() in data)
+            self.outcomes[case.name] = Outcome(case, r.status_code, body, own=own)
             self.pending[case.name] = (body.get("id") if r.status_code == 202 else None, h.json()["id"])
 
     def write_report(self, path: str) -> None:
@@ -265,7 +267,7 @@ def verify(b: Battery, name: str) -> Outcome:
             leaked = [k for k, v in b.canaries().items() if v and v in text]
             assert not leaked, f"{say} LEAK in {what}: {leaked}"
         student_text = " ".join(t.get("output") or "" for t in view["tests"]) + (view.get("output") or "")
-        leaked = [k for k, v in b.path_canaries().items() if v in student_text or v in feedback]
+        leaked = [k for k, v in b.path_canaries().items() if (v in student_text or v in feedback) and v not in o.own]
         assert not leaked, f"{say} LEAK of host paths/processes in the test output: {leaked}"
         if "unreached" in c.checks:
             reached = [w for w in (":connected:", ":resolved:", ":answered:") if w in feedback]
