@@ -75,7 +75,12 @@ async def _checked_values_of_user(request: Request, _user: CurrentUser) -> None:
 
 
 # the operations that refuse an assignment the service does not offer (422 unknown_assignment)
-_ASSIGNMENT_CHECKED = (("/api/v1/submissions", "post"), ("/api/v1/gradebook.csv", "get"))
+_ASSIGNMENT_CHECKED = (("/api/v1/submissions", "post"), ("/api/v1/gradebook.csv", "get"),
+                       ("/api/v1/gradebook/canvas.csv", "get"))
+#: JSON bodies whose ``assignment`` must be offered.
+_ASSIGNMENT_BODIES = ("RegradeIn",)
+#: Matches a string without a NUL character (a query or path value with one is refused: no row has it).
+NO_NUL = "^[^\\x00]*$"
 
 
 def _offered_assignments(schema: dict, offered: list[str]) -> None:
@@ -92,6 +97,25 @@ def _offered_assignments(schema: dict, offered: list[str]) -> None:
         form = (op.get("requestBody", {}).get("content", {}).get("multipart/form-data", {}).get("schema", {}))
         if "assignment" in form.get("properties", {}):
             form["properties"]["assignment"]["enum"] = offered
+    components = schema.get("components", {}).get("schemas", {})
+    for name in _ASSIGNMENT_BODIES:
+        prop = components.get(name, {}).get("properties", {}).get("assignment")
+        if prop is not None:
+            prop["anyOf"] = [{"type": "string", "enum": offered}, {"type": "null"}]
+
+
+def _no_nul_in_parameters(schema: dict) -> None:
+    """Every string query and path parameter is declared without NUL characters (``NO_NUL``), which the
+    service refuses (``errors.check_request_values``)."""
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            for param in op.get("parameters", []) if isinstance(op, dict) else []:
+                if param.get("in") not in ("query", "path"):
+                    continue
+                s = param.get("schema", {})
+                for branch in s.get("anyOf", [s]):
+                    if branch.get("type") == "string" and "enum" not in branch:
+                        branch.setdefault("pattern", NO_NUL)
 
 
 def _document_error_shape(app: FastAPI) -> None:
@@ -121,6 +145,7 @@ def _document_error_shape(app: FastAPI) -> None:
             if "#/components/schemas/ValidationError" not in json.dumps(schema):
                 components.pop("ValidationError", None)
             _offered_assignments(schema, list(offered))
+            _no_nul_in_parameters(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
