@@ -29,7 +29,7 @@ from .errors import INT64_MAX, check_request_values, install_error_handlers
 from .models import Submission
 from .queue import Dispatcher
 from .routers import assignments, course, exports, grading, gradebook, pages, submissions
-from .schemas import ErrorOut
+from .schemas import BodyIn, ErrorOut
 from .settings import Settings, load_settings
 from .storage import ArchiveStore
 from .writer import SubmissionWriter
@@ -79,6 +79,8 @@ _ASSIGNMENT_CHECKED = (("/api/v1/submissions", "post"), ("/api/v1/gradebook.csv"
                        ("/api/v1/gradebook/canvas.csv", "get"))
 #: JSON bodies whose ``assignment`` must be offered.
 _ASSIGNMENT_BODIES = ("RegradeIn",)
+#: The JSON request bodies (``schemas.BodyIn``), by their schema names.
+BODY_MODELS = frozenset(cls.__name__ for cls in BodyIn.__subclasses__())
 #: Matches a string without a NUL character (a query or path value with one is refused: no row has it).
 NO_NUL = "^[^\\x00]*$"
 
@@ -104,18 +106,25 @@ def _offered_assignments(schema: dict, offered: list[str]) -> None:
             prop["anyOf"] = [{"type": "string", "enum": offered}, {"type": "null"}]
 
 
+def _no_nul(s: dict) -> None:
+    for branch in s.get("anyOf", [s]):
+        if branch.get("type") == "string" and "enum" not in branch and "format" not in branch:
+            branch.setdefault("pattern", NO_NUL)
+
+
 def _no_nul_in_parameters(schema: dict) -> None:
-    """Every string query and path parameter is declared without NUL characters (``NO_NUL``), which the
-    service refuses (``errors.check_request_values``)."""
+    """Every string query and path parameter, and every string of a JSON request body (``schemas.BodyIn``),
+    is declared without NUL characters (``NO_NUL``), which the service refuses
+    (``errors.check_request_values``, ``BodyIn``)."""
     for ops in schema.get("paths", {}).values():
         for op in ops.values():
             for param in op.get("parameters", []) if isinstance(op, dict) else []:
-                if param.get("in") not in ("query", "path"):
-                    continue
-                s = param.get("schema", {})
-                for branch in s.get("anyOf", [s]):
-                    if branch.get("type") == "string" and "enum" not in branch:
-                        branch.setdefault("pattern", NO_NUL)
+                if param.get("in") in ("query", "path"):
+                    _no_nul(param.get("schema", {}))
+    for name, component in schema.get("components", {}).get("schemas", {}).items():
+        if name in BODY_MODELS:
+            for prop in component.get("properties", {}).values():
+                _no_nul(prop)
 
 
 def _document_error_shape(app: FastAPI) -> None:

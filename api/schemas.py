@@ -251,7 +251,8 @@ class RegradeIn(BodyIn):
     (``student`` + ``assignment``), or a whole assignment's (``assignment``)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "anyOf": [{"required": ["submission_id"]}, {"required": ["assignment"]}]})
+        "anyOf": [{"required": ["submission_id"], "properties": {"submission_id": {"type": "integer"}}},
+                  {"required": ["assignment"], "properties": {"assignment": {"type": "string"}}}]})
 
     submission_id: StrictInt | None = Field(None, ge=1)
     student: str | None = Field(None, max_length=200)
