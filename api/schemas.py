@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 
 Status = Literal["queued", "running", "graded", "error"]
 Role = Literal["student", "instructor"]
@@ -16,6 +16,17 @@ def _iso_time(value):
         raise ValueError("a date and time in ISO 8601, e.g. 2026-12-03T23:59:00+01:00")
     return value
 
+
+def _json_integer(value):
+    """An integer of a JSON body is a JSON number with no fraction (``5`` or ``5.0``, as JSON Schema has it),
+    not a string or a boolean (which pydantic would read as one)."""
+    if isinstance(value, (str, bool, bytes)):
+        raise ValueError("an integer (a JSON number)")
+    return value
+
+
+#: An integer sent by a client in a JSON body.
+IntIn = Annotated[int, BeforeValidator(_json_integer)]
 
 #: A time sent by a client: an ISO 8601 string; without an offset, in the course's time zone.
 TimeIn = Annotated[dt.datetime, BeforeValidator(_iso_time)]
@@ -196,7 +207,7 @@ class PolicyIn(BodyIn):
                                                                   description="taken off per started unit late")
     penalty_unit: Literal["hour", "day"] = "day"
     penalty_cap_percent: Annotated[float, Field(strict=True)] = Field(100.0, ge=0, le=100)
-    max_submissions: StrictInt | None = Field(None, ge=1, le=100_000, description="uploads per student")
+    max_submissions: IntIn | None = Field(None, ge=1, le=100_000, description="uploads per student")
     published: StrictBool = Field(False, description="grades released: tests 'after_published' are shown")
 
 
@@ -254,7 +265,7 @@ class RegradeIn(BodyIn):
         "anyOf": [{"required": ["submission_id"], "properties": {"submission_id": {"type": "integer"}}},
                   {"required": ["assignment"], "properties": {"assignment": {"type": "string"}}}]})
 
-    submission_id: StrictInt | None = Field(None, ge=1)
+    submission_id: IntIn | None = Field(None, ge=1)
     student: str | None = Field(None, max_length=200)
     assignment: str | None = Field(None, max_length=100)
     reason: str | None = Field(None, max_length=2000)
