@@ -25,8 +25,10 @@ def _json_integer(value):
     return value
 
 
-#: An integer sent by a client in a JSON body.
-IntIn = Annotated[int, BeforeValidator(_json_integer)]
+def int_in(**bounds):
+    """An integer sent by a client in a JSON body, within ``bounds`` (``ge``, ``le``: applied to the integer
+    first, so that the document shows them as ``minimum``/``maximum``)."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_json_integer)]
 
 #: A time sent by a client: an ISO 8601 string; without an offset, in the course's time zone.
 TimeIn = Annotated[dt.datetime, BeforeValidator(_iso_time)]
@@ -207,7 +209,7 @@ class PolicyIn(BodyIn):
                                                                   description="taken off per started unit late")
     penalty_unit: Literal["hour", "day"] = "day"
     penalty_cap_percent: Annotated[float, Field(strict=True)] = Field(100.0, ge=0, le=100)
-    max_submissions: IntIn | None = Field(None, ge=1, le=100_000, description="uploads per student")
+    max_submissions: int_in(ge=1, le=100_000) | None = Field(None, description="uploads per student")
     published: StrictBool = Field(False, description="grades released: tests 'after_published' are shown")
 
 
@@ -265,7 +267,7 @@ class RegradeIn(BodyIn):
         "anyOf": [{"required": ["submission_id"], "properties": {"submission_id": {"type": "integer"}}},
                   {"required": ["assignment"], "properties": {"assignment": {"type": "string"}}}]})
 
-    submission_id: IntIn | None = Field(None, ge=1)
+    submission_id: int_in(ge=1) | None = None
     student: str | None = Field(None, max_length=200)
     assignment: str | None = Field(None, max_length=100)
     reason: str | None = Field(None, max_length=2000)
