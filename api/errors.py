@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -189,6 +190,19 @@ def install_error_handlers(app: FastAPI) -> None:
             problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else err.get("msg", "invalid"))
         return JSONResponse({"detail": "invalid request: " + "; ".join(problems), "code": "validation_error"},
                             status_code=422)
+
+    # Storage trouble is answered here, as an error of the request's handling (Starlette's ExceptionMiddleware),
+    # not by the catch-all below: that one runs in the server-error middleware, which re-raises after
+    # answering, so the server closes the connection and the client's next request on it is reset.
+    async def _storage_error(request: Request, exc: Exception):
+        unavailable = unavailable_error(exc)
+        if unavailable is None:
+            raise exc
+        return JSONResponse({"detail": unavailable.message, "code": unavailable.code},
+                            status_code=unavailable.status, headers=unavailable.headers)
+
+    app.add_exception_handler(SQLAlchemyError, _storage_error)
+    app.add_exception_handler(OSError, _storage_error)
 
     @app.exception_handler(Exception)
     async def _internal_error(_request: Request, exc: Exception):
