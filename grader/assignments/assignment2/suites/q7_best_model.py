@@ -20,6 +20,7 @@ import pytest
 
 from grader import checks
 from grader.suites import _npz
+from grader.suites._saved_model import check_loaded, check_tier, evaluate_once
 from grader.assignments import load_assignment
 from grader.assignments.assignment2.cases import hidden_split
 
@@ -153,40 +154,22 @@ def evaluate(path: Path, max_bytes: int, mean_image: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def evaluation(submission, assignment, ref):
     """(accuracy, None) or (None, failure) of the submission's best_model.npz, computed once."""
-    spec = assignment.best_model
-    path = submission.best_model
-    if path is None:
-        return None, checks.CheckFailure(f"no {spec.file} was found in your submission (FullyConnectedNets.ipynb "
-                                         "saves it with cs231n.model_io.save_model)")
-    try:
-        return evaluate(Path(path), spec.max_bytes, ref("Q7/best_model")["mean_image"]), None
-    except checks.CheckFailure as exc:
-        return None, exc
-
-
-def _tier(name: str, evaluation, assignment) -> None:
-    accuracy, failure = evaluation
-    if failure is not None:
-        raise failure
-    needed = assignment.best_model.tiers[name]
-    if not accuracy >= needed:
-        checks.fail(f"best_model.npz classifies {accuracy:.1%} of the hidden test images correctly; this "
-                    f"test needs at least {needed:.0%}")
+    mean_image = ref("Q7/best_model")["mean_image"]
+    return evaluate_once(submission, assignment, lambda path, max_bytes: evaluate(path, max_bytes, mean_image),
+                         "FullyConnectedNets.ipynb saves it with cs231n.model_io.save_model")
 
 
 def test_best_model_loads(evaluation):
-    _, failure = evaluation
-    if failure is not None:
-        raise failure
+    check_loaded(evaluation)
 
 
 def test_best_model_accuracy_70(evaluation, assignment):
-    _tier("test_best_model_accuracy_70", evaluation, assignment)
+    check_tier("test_best_model_accuracy_70", evaluation, assignment)
 
 
 def test_best_model_accuracy_80(evaluation, assignment):
-    _tier("test_best_model_accuracy_80", evaluation, assignment)
+    check_tier("test_best_model_accuracy_80", evaluation, assignment)
 
 
 def test_best_model_accuracy_85(evaluation, assignment):
-    _tier("test_best_model_accuracy_85", evaluation, assignment)
+    check_tier("test_best_model_accuracy_85", evaluation, assignment)

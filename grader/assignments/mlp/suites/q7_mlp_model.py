@@ -18,6 +18,7 @@ import pytest
 from grader import checks
 from grader.assignments.mlp.cases import hidden_split, load_params
 from grader.suites import _npz
+from grader.suites._saved_model import check_loaded, check_tier, evaluate_once
 
 MAX_WIDTH = 1024
 MAX_PARAMS = 784 * MAX_WIDTH + MAX_WIDTH * MAX_WIDTH + MAX_WIDTH * 10 + 2 * MAX_WIDTH + 10
@@ -75,38 +76,21 @@ def evaluate(path: Path, max_bytes: int, ref) -> float:
 @pytest.fixture(scope="module")
 def evaluation(submission, assignment, ref):
     """(accuracy, None) or (None, failure) of the submission's mlp_model.npz, computed once."""
-    spec = assignment.best_model
-    if submission.best_model is None:
-        return None, checks.CheckFailure(f"no {spec.file} was found in your submission (MLP.ipynb saves it)")
-    try:
-        return evaluate(Path(submission.best_model), spec.max_bytes, ref.package), None
-    except checks.CheckFailure as exc:
-        return None, exc
-
-
-def _tier(name: str, evaluation, assignment) -> None:
-    accuracy, failure = evaluation
-    if failure is not None:
-        raise failure
-    needed = assignment.best_model.tiers[name]
-    if not accuracy >= needed:
-        checks.fail(f"mlp_model.npz classifies {accuracy:.1%} of the hidden test images correctly; this test needs "
-                    f"at least {needed:.0%}")
+    return evaluate_once(submission, assignment, lambda path, max_bytes: evaluate(path, max_bytes, ref.package),
+                         "MLP.ipynb saves it")
 
 
 def test_mlp_model_loads(evaluation):
-    _, failure = evaluation
-    if failure is not None:
-        raise failure
+    check_loaded(evaluation)
 
 
 def test_mlp_model_accuracy_80(evaluation, assignment):
-    _tier("test_mlp_model_accuracy_80", evaluation, assignment)
+    check_tier("test_mlp_model_accuracy_80", evaluation, assignment)
 
 
 def test_mlp_model_accuracy_83(evaluation, assignment):
-    _tier("test_mlp_model_accuracy_83", evaluation, assignment)
+    check_tier("test_mlp_model_accuracy_83", evaluation, assignment)
 
 
 def test_mlp_model_accuracy_85(evaluation, assignment):
-    _tier("test_mlp_model_accuracy_85", evaluation, assignment)
+    check_tier("test_mlp_model_accuracy_85", evaluation, assignment)
