@@ -29,14 +29,15 @@ from .errors import INT64_MAX, check_request_values, install_error_handlers
 from .models import Submission
 from .queue import Dispatcher
 from .routers import assignments, course, exports, grading, gradebook, pages, submissions
-from .schemas import ErrorOut
+from .schemas import BodyIn, ErrorOut
 from .settings import Settings, load_settings
 from .storage import ArchiveStore
 from .writer import SubmissionWriter
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-COMMON_ERRORS = {401: {"model": ErrorOut, "description": "missing or unknown token"}}
+COMMON_ERRORS = {401: {"model": ErrorOut, "description": "missing or unknown token"},
+                 503: {"model": ErrorOut, "description": "the database does not answer (Retry-After)"}}
 UPLOAD_THREADS = 4      # threads that check, hash and store uploaded archives (off the event loop)
 
 
@@ -73,14 +74,73 @@ async def _checked_values_of_user(request: Request, _user: CurrentUser) -> None:
     check_request_values(request, request.app.state.id_max)
 
 
+# the operations that refuse an assignment the service does not offer (422 unknown_assignment)
+_ASSIGNMENT_CHECKED = (("/api/v1/submissions", "post"), ("/api/v1/gradebook.csv", "get"),
+                       ("/api/v1/gradebook/canvas.csv", "get"))
+#: JSON bodies whose ``assignment`` must be offered.
+_ASSIGNMENT_BODIES = ("RegradeIn",)
+#: The JSON request bodies (``schemas.BodyIn``), by their schema names.
+BODY_MODELS = frozenset(cls.__name__ for cls in BodyIn.__subclasses__())
+#: Matches a string without a NUL character (a query or path value with one is refused: no row has it).
+NO_NUL = "^[^\\x00]*$"
+
+
+def _offered_assignments(schema: dict, offered: list[str]) -> None:
+    """Declare the ``assignment`` values the service accepts (the catalogue's ids, an ``enum``) where an
+    unknown one is refused, so that the document describes what a valid request is."""
+    for path, method in _ASSIGNMENT_CHECKED:
+        op = schema.get("paths", {}).get(path, {}).get(method)
+        if op is None:
+            continue
+        for param in op.get("parameters", []):
+            if param.get("name") == "assignment" and param.get("in") == "query":
+                param["schema"] = {"anyOf": [{"type": "string", "enum": offered}, {"type": "null"}],
+                                   "title": "Assignment"}
+        form = (op.get("requestBody", {}).get("content", {}).get("multipart/form-data", {}).get("schema", {}))
+        if "assignment" in form.get("properties", {}):
+            form["properties"]["assignment"]["enum"] = offered
+    components = schema.get("components", {}).get("schemas", {})
+    for name in _ASSIGNMENT_BODIES:
+        prop = components.get(name, {}).get("properties", {}).get("assignment")
+        if prop is not None:
+            prop["anyOf"] = [{"type": "string", "enum": offered}, {"type": "null"}]
+
+
+def _no_nul(s: dict) -> None:
+    for branch in s.get("anyOf", [s]):
+        if branch.get("type") == "string" and "enum" not in branch and "format" not in branch:
+            branch.setdefault("pattern", NO_NUL)
+
+
+def _no_nul_in_parameters(schema: dict) -> None:
+    """Every string query and path parameter, and every string of a JSON request body (``schemas.BodyIn``),
+    is declared without NUL characters (``NO_NUL``), which the service refuses
+    (``errors.check_request_values``, ``BodyIn``)."""
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            for param in op.get("parameters", []) if isinstance(op, dict) else []:
+                if param.get("in") in ("query", "path"):
+                    _no_nul(param.get("schema", {}))
+    for name, component in schema.get("components", {}).get("schemas", {}).items():
+        if name in BODY_MODELS:
+            for prop in component.get("properties", {}).values():
+                _no_nul(prop)
+
+
 def _document_error_shape(app: FastAPI) -> None:
     """The OpenAPI document promises for a 422 the body every 422 has: ``ErrorOut`` (FastAPI would document
-    its own list of validation errors, which this service never sends)."""
+    its own list of validation errors, which this service never sends), and lists the assignments offered
+    (rebuilt when they change)."""
     generate = app.openapi
+    built_for: list[tuple[str, ...]] = [()]
 
     def openapi() -> dict:
+        offered = tuple(sorted(app.state.catalog.all()))
+        if app.openapi_schema is not None and built_for[0] != offered:
+            app.openapi_schema = None
         if app.openapi_schema is None:
-            schema = generate()
+            built_for[0] = offered
+            schema = json.loads(json.dumps(generate()))        # a copy: FastAPI caches what it generates
             for ops in schema.get("paths", {}).values():
                 for op in ops.values():
                     answer = op.get("responses", {}).get("422") if isinstance(op, dict) else None
@@ -93,6 +153,8 @@ def _document_error_shape(app: FastAPI) -> None:
             components.pop("HTTPValidationError", None)
             if "#/components/schemas/ValidationError" not in json.dumps(schema):
                 components.pop("ValidationError", None)
+            _offered_assignments(schema, list(offered))
+            _no_nul_in_parameters(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

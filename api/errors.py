@@ -13,6 +13,7 @@ cannot hold one) are a 422 ``validation_error``.
 """
 from __future__ import annotations
 
+import errno
 import types
 import typing
 
@@ -20,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -34,9 +36,40 @@ class APIError(Exception):
         self.headers = headers or {}
 
 
+NO_SPACE_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+
+
+def no_space() -> APIError:
+    """507: the disk that keeps uploads is full (nothing of the upload was recorded)."""
+    return APIError(507, "insufficient_storage", "the server has no space left to store the upload; nothing "
+                                                 "was recorded, try again later")
+
+
+def unavailable_error(exc: BaseException) -> APIError | None:
+    """The answer for trouble of the service's storage rather than of the request: a full disk (507), the
+    database unreachable or locked (503, with ``Retry-After``); ``None`` for anything else."""
+    if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
+        return no_space()
+    names = {k.__name__ for k in type(exc).__mro__}
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        names |= {k.__name__ for k in type(orig).__mro__}
+        if "database or disk is full" in str(orig):
+            return no_space()
+    if getattr(exc, "connection_invalidated", False) or names & {"OperationalError", "InterfaceError",
+                                                                  "DisconnectionError"}:
+        return APIError(503, "database_unavailable", "the database is not answering; nothing was recorded, "
+                                                     "try again in a moment", headers={"Retry-After": "5"})
+    return None
+
+
 def not_found(what: str = "submission") -> APIError:
     return APIError(404, "not_found", f"{what} not found")
 
+
+#: FastAPI's detail of a request body it cannot decode (not UTF-8, not JSON): answered as the 422 of any
+#: other invalid body, which every operation with a body documents.
+BODY_PARSE_ERROR = "There was an error parsing the body"
 
 _DEFAULT_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                   405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
@@ -90,6 +123,9 @@ def check_request_values(request: Request, id_max: dict[str, int]) -> None:
         for name, value in query.multi_items():
             if "\x00" in value or "\x00" in name:
                 raise invalid(repr(name) if "\x00" in name else name, "must not contain a NUL character")
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and "\x00" in value:     # no row has it (and PostgreSQL refuses it in a query)
+            raise not_found(name.removesuffix("_id") if name.endswith("_id") else name)
     paths, queries = _declared_ints(request.scope.get("route"))
     for name in paths:
         raw = request.path_params.get(name)
@@ -140,6 +176,9 @@ def install_error_handlers(app: FastAPI) -> None:
             if request.method == "OPTIONS":
                 return Response(status_code=204, headers=headers)
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 400 and detail == BODY_PARSE_ERROR:   # FastAPI's answer to a body it cannot decode
+            return JSONResponse({"detail": "invalid request: the body is not JSON (UTF-8)", "code": "validation_error"},
+                                status_code=422)
         code = _DEFAULT_CODES.get(exc.status_code, "error")
         return JSONResponse({"detail": detail, "code": code}, status_code=exc.status_code, headers=headers or None)
 
@@ -152,7 +191,24 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "invalid request: " + "; ".join(problems), "code": "validation_error"},
                             status_code=422)
 
+    # Storage trouble is answered here, as an error of the request's handling (Starlette's ExceptionMiddleware),
+    # not by the catch-all below: that one runs in the server-error middleware, which re-raises after
+    # answering, so the server closes the connection and the client's next request on it is reset.
+    async def _storage_error(request: Request, exc: Exception):
+        unavailable = unavailable_error(exc)
+        if unavailable is None:
+            raise exc
+        return JSONResponse({"detail": unavailable.message, "code": unavailable.code},
+                            status_code=unavailable.status, headers=unavailable.headers)
+
+    app.add_exception_handler(SQLAlchemyError, _storage_error)
+    app.add_exception_handler(OSError, _storage_error)
+
     @app.exception_handler(Exception)
     async def _internal_error(_request: Request, exc: Exception):
+        unavailable = unavailable_error(exc)
+        if unavailable is not None:
+            return JSONResponse({"detail": unavailable.message, "code": unavailable.code},
+                                status_code=unavailable.status, headers=unavailable.headers)
         return JSONResponse({"detail": f"internal error ({type(exc).__name__})", "code": "internal_error"},
                             status_code=500)

@@ -2,12 +2,50 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, field_validator
 
 Status = Literal["queued", "running", "graded", "error"]
 Role = Literal["student", "instructor"]
+
+
+def _iso_time(value):
+    """A time in a JSON body is an ISO 8601 string (not a number of seconds, which pydantic would read)."""
+    if value is not None and not isinstance(value, (str, dt.datetime)):
+        raise ValueError("a date and time in ISO 8601, e.g. 2026-12-03T23:59:00+01:00")
+    return value
+
+
+def _json_integer(value):
+    """An integer of a JSON body is a JSON number with no fraction (``5`` or ``5.0``, as JSON Schema has it),
+    not a string or a boolean (which pydantic would read as one)."""
+    if isinstance(value, (str, bool, bytes)):
+        raise ValueError("an integer (a JSON number)")
+    return value
+
+
+def int_in(**bounds):
+    """An integer sent by a client in a JSON body, within ``bounds`` (``ge``, ``le``: applied to the integer
+    first, so that the document shows them as ``minimum``/``maximum``)."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_json_integer)]
+
+#: A time sent by a client: an ISO 8601 string; without an offset, in the course's time zone.
+TimeIn = Annotated[dt.datetime, BeforeValidator(_iso_time)]
+
+
+class BodyIn(BaseModel):
+    """A JSON request body: exactly the documented keys (``additionalProperties: false``), each of its
+    documented type (no string read as a number or a number as a boolean)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 class ErrorOut(BaseModel):
@@ -21,7 +59,8 @@ class UploadForm(BaseModel):
     """The multipart form of ``POST /api/v1/submissions`` (documented; the body is read as a stream)."""
 
     assignment: str = Field(description="the assignment's id, one of GET /api/v1/assignments")
-    file: bytes = Field(json_schema_extra={"format": "binary"}, description="the submission .zip")
+    file: bytes = Field(min_length=1, json_schema_extra={"format": "binary", "contentMediaType": "application/zip"},
+                        description="the submission .zip (not empty)")
 
 
 class SubmissionCreated(BaseModel):
@@ -72,8 +111,8 @@ class RegradeOut(BaseModel):
     outcome: str | None = Field(None, description="graded or error; none while it waits or runs")
 
 
-class ManualScoreIn(BaseModel):
-    score: float = Field(ge=0, description="at most the inline question's points")
+class ManualScoreIn(BodyIn):
+    score: Annotated[float, Field(strict=True)] = Field(ge=0, description="at most the inline question's points")
     comment: str = Field("", max_length=10_000)
 
 
@@ -150,12 +189,9 @@ class QuestionOut(BaseModel):
     points: float
 
 
-class PolicyIn(BaseModel):
-    """An assignment's due date, late policy and quota. Times: ISO 8601; without an offset, in the course's
-    time zone."""
-
+class PolicyFields(BaseModel):
     due_at: dt.datetime | None = None
-    hard_deadline_at: dt.datetime | None = Field(None, description="uploads after it are refused")
+    hard_deadline_at: dt.datetime | None = Field(None, description="uploads after it are refused; not before due_at")
     penalty_percent: float = Field(0.0, ge=0, le=100, description="taken off per started unit late")
     penalty_unit: Literal["hour", "day"] = "day"
     penalty_cap_percent: float = Field(100.0, ge=0, le=100)
@@ -163,13 +199,27 @@ class PolicyIn(BaseModel):
     published: bool = Field(False, description="grades released: tests 'after_published' are shown")
 
 
-class PolicyOut(PolicyIn):
+class PolicyIn(BodyIn):
+    """An assignment's due date, late policy and quota. Times: ISO 8601; without an offset, in the course's
+    time zone."""
+
+    due_at: TimeIn | None = None
+    hard_deadline_at: TimeIn | None = Field(None, description="uploads after it are refused; not before due_at")
+    penalty_percent: Annotated[float, Field(strict=True)] = Field(0.0, ge=0, le=100,
+                                                                  description="taken off per started unit late")
+    penalty_unit: Literal["hour", "day"] = "day"
+    penalty_cap_percent: Annotated[float, Field(strict=True)] = Field(100.0, ge=0, le=100)
+    max_submissions: int_in(ge=1, le=100_000) | None = Field(None, description="uploads per student")
+    published: StrictBool = Field(False, description="grades released: tests 'after_published' are shown")
+
+
+class PolicyOut(PolicyFields):
     updated_at: dt.datetime | None = None
     updated_by: str | None = None
 
 
-class ExtensionIn(BaseModel):
-    due_at: dt.datetime = Field(description="the student's own due date (no offset: course time zone)")
+class ExtensionIn(BodyIn):
+    due_at: TimeIn = Field(description="the student's own due date (no offset: course time zone)")
 
 
 class ExtensionOut(BaseModel):
@@ -209,11 +259,15 @@ class Course(BaseModel):
     timezone: str = Field(description="IANA time zone in which the page shows times")
 
 
-class RegradeIn(BaseModel):
+class RegradeIn(BodyIn):
     """Which submissions to grade again: one (``submission_id``), one student's of an assignment
     (``student`` + ``assignment``), or a whole assignment's (``assignment``)."""
 
-    submission_id: int | None = Field(None, ge=1)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "anyOf": [{"required": ["submission_id"], "properties": {"submission_id": {"type": "integer"}}},
+                  {"required": ["assignment"], "properties": {"assignment": {"type": "string"}}}]})
+
+    submission_id: int_in(ge=1) | None = None
     student: str | None = Field(None, max_length=200)
     assignment: str | None = Field(None, max_length=100)
     reason: str | None = Field(None, max_length=2000)

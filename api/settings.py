@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         default=f"{shlex.quote(sys.executable)} -m grader",
         description="command prefix; the job appends `grade ARCHIVE --assignment A --out results.json`",
     )
+    datasets_dir: Path | None = Field(
+        default=None, description="a folder holding cifar-10-batches-py/ (official format) that the notebooks see "
+        "read-only (the grader reads GRADER_DATASETS_DIR); unset: a notebook that needs CIFAR-10 is reported as "
+        "not gradable here and left out of the maximum")
     grade_notebooks: bool = Field(default=True, description="run the submission's notebooks in the sandbox as "
                                   "part of each grade (question NB); off: code questions only")
     train_ahead: bool = Field(default=False, description="each grade trains its training checks in a second "

@@ -26,7 +26,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from .errors import APIError
+from .errors import NO_SPACE_ERRNOS, APIError, no_space
 
 MAX_FIELDS = 10
 MAX_FIELD_BYTES = 4096
@@ -90,14 +90,20 @@ class ArchiveStore:
         else:
             upload.sha256 = upload._tmp_hash.hexdigest()
         final = self.path_for(upload.sha256)
-        if not final.exists():
-            final.parent.mkdir(parents=True, exist_ok=True)
-            if upload.tmp_path is None:
-                upload.tmp_path = self.new_temp_path()
-                with open(upload.tmp_path, "wb") as fh:
-                    fh.write(upload.data)
-            os.replace(upload.tmp_path, final)          # atomic: a reader never sees half a file
-            upload.tmp_path = None
+        try:
+            if not final.exists():
+                final.parent.mkdir(parents=True, exist_ok=True)
+                if upload.tmp_path is None:
+                    upload.tmp_path = self.new_temp_path()
+                    with open(upload.tmp_path, "wb") as fh:
+                        fh.write(upload.data)
+                os.replace(upload.tmp_path, final)          # atomic: a reader never sees half a file
+                upload.tmp_path = None
+        except OSError as exc:
+            upload.discard()                                # no half-written file is left
+            if exc.errno in NO_SPACE_ERRNOS:
+                raise no_space() from None
+            raise
         upload.discard()
         return final
 
@@ -242,8 +248,16 @@ class _FormReader:
 
     def close(self):
         if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+            fh, self._fh = self._fh, None
+            fh.close()                      # may raise (a full disk): the file part is then not complete
+
+    def abort(self):
+        """The request failed: close and remove whatever was written of the file."""
+        try:
+            self.close()
+        except OSError:
+            pass
+        self.upload.discard()
 
 
 async def receive_upload(request: Request, store: ArchiveStore, max_bytes: int, file_field: str = "file",
@@ -276,16 +290,18 @@ async def receive_upload(request: Request, store: ArchiveStore, max_bytes: int, 
         if not reader.finished:
             raise APIError(400, "bad_multipart", "the multipart body ended before its closing boundary")
     except (FormParserError, ValueError) as exc:
-        reader.close()
-        reader.upload.discard()
+        reader.abort()
         raise APIError(400, "bad_multipart", f"malformed multipart body: {exc}") from None
     except ClientDisconnect:
-        reader.close()
-        reader.upload.discard()
+        reader.abort()
         raise APIError(400, "client_disconnected", "the client closed the connection during the upload") from None
+    except OSError as exc:                  # spilling a large file to disk failed
+        reader.abort()
+        if exc.errno in NO_SPACE_ERRNOS:
+            raise no_space() from None
+        raise
     except BaseException:
-        reader.close()
-        reader.upload.discard()
+        reader.abort()
         raise
     return reader.upload
 

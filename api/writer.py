@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
-from .errors import APIError
+from .errors import APIError, unavailable_error
 from .course import Deadline
 from .models import Submission, User, utcnow
 
@@ -81,13 +81,14 @@ def database_unavailable(exc: BaseException) -> bool:
 
 
 def refusal(exc: Exception) -> Exception:
-    """What the upload's request gets for ``exc``: a 422 for a row the database cannot store, else ``exc``
-    itself (a 500: the service's trouble, not the upload's)."""
+    """What the upload's request gets for ``exc``: a 422 for a row the database cannot store, a 503/507 when
+    the database is unavailable or its disk full (``api.errors.unavailable_error``), else ``exc`` itself (a
+    500: the service's trouble, not the upload's)."""
     if is_data_error(exc):
         orig = getattr(exc, "orig", None) or exc
         return APIError(422, "unstorable_upload", f"the upload cannot be stored: the database refuses its "
                                                   f"data ({type(orig).__name__}: {str(orig).splitlines()[0][:200]})")
-    return exc
+    return unavailable_error(exc) or exc
 
 
 def quota_exhausted(limit: int) -> APIError:

@@ -33,12 +33,13 @@ sys.path.insert(0, str(ROOT))
 import nbformat  # noqa: E402
 
 from grader import authoring, batch, notebooks  # noqa: E402
+from grader.assignments import load_assignment  # noqa: E402
 
 NOTEBOOKS = ["FullyConnectedNets", "BatchNormalization", "Dropout", "ConvolutionalNetworks"]
 
 
 def make_copies(out: Path, copies: int, with_notebooks: bool) -> Path:
-    zips = authoring.build_zips(out / "zips")
+    zips = authoring.build_assignment_zips(out / "zips", load_assignment("assignment2"))
     subs = out / "submissions"
     subs.mkdir()
     with zipfile.ZipFile(zips["solutions"]) as zin:
@@ -78,7 +79,7 @@ def bench_batch(tmp: Path, copies: int, with_notebooks: bool) -> dict[int, float
 
 def check_cells(name: str) -> nbformat.NotebookNode:
     """The notebook ``name`` cut before its first cell that trains with a Solver."""
-    nb = nbformat.read(str(ROOT / "solutions" / f"{name}.ipynb"), as_version=4)
+    nb = nbformat.read(str(ROOT / "solutions" / "assignment2" / f"{name}.ipynb"), as_version=4)
     cut = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "Solver(" in c.source), len(nb.cells))
     nb.cells = nb.cells[:cut]
     return nb
@@ -107,7 +108,7 @@ def run_plain(script: Path, folder: Path, data_dir: Path) -> float:
 
 def bench_notebooks(tmp: Path, repeats: int) -> list[float]:
     data_dir = notebooks.public_data_dir()
-    package = ROOT / "solutions" / "cs231n"
+    package = ROOT / "solutions" / "assignment2" / "cs231n"
     folder = tmp / "plain"
     shutil.copytree(package, folder / "cs231n", ignore=shutil.ignore_patterns("__pycache__"))
     overheads = []

@@ -105,7 +105,7 @@ def main():
                         help="seconds one naive fwd+bwd may take at full N before N is reduced")
     args = parser.parse_args()
 
-    pkg = ROOT / "solutions" / "cs231n"
+    pkg = ROOT / "solutions" / "assignment2" / "cs231n"
     naive = load_module(pkg, "_bench_cs231n", "layers")
     fast = load_module(pkg, "_bench_cs231n", "fast_layers")
 

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from grader.pkgload import load_package  # noqa: E402
 
-load_package(ROOT / "solutions" / "cs231n", "_bench_cs231n")
+load_package(ROOT / "solutions" / "assignment2" / "cs231n", "_bench_cs231n")
 from _bench_cs231n.classifiers.fc_net import FullyConnectedNet  # noqa: E402
 from _bench_cs231n.data_utils import get_assignment_data  # noqa: E402
 from _bench_cs231n.solver import Solver  # noqa: E402

@@ -193,7 +193,7 @@ def main() -> None:
     args = parser.parse_args()
     from grader.pipeline import default_sandbox_factory
 
-    submission = ROOT / "solutions"
+    submission = ROOT / "solutions" / "assignment2"
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "results.json"
         t0 = time.perf_counter()

@@ -57,7 +57,7 @@ def locate_package(root: Path, graded: Sequence[str], package: str = "cs231n") -
     winners = [c for c in candidates if rank(c) == best]
     if len(winners) > 1:
         listed = ", ".join(repr(_rel(w, root)) for w in winners)
-        raise ArchiveError(f"the submission holds several cs231n packages that look equally complete: {listed}; "
+        raise ArchiveError(f"the submission holds several {package} packages that look equally complete: {listed}; "
                            "keep only the one to grade")
     return winners[0]
 

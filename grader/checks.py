@@ -6,6 +6,11 @@ subclass) of a numeric dtype (integer or floating; not bool, not object), of the
 finite values. A NaN or an infinity never passes, and every comparison is written so that a NaN would
 make it fail (``err <= tol``, never ``not err > tol``).
 
+A value equal to the expected one in another shape - unit dimensions added or dropped (``(1, D)`` for
+``(D,)``), or a scalar where the docstring gives an array of one repeated value (``b = 0``) - is compared
+as if it had the expected shape, and a *note* (:func:`notes`) tells the student which shape was expected:
+the points are earned, the convention is pointed out.
+
 A failed check raises :class:`CheckFailure` (an ``AssertionError``) whose message is the feedback the
 student sees. Feedback names the value (``dx``), the shape or dtype that was expected, the size of the
 error against the tolerance, or the count of non-finite entries - never a hidden input or an expected
@@ -33,6 +38,24 @@ class CheckFailure(AssertionError):
 
 def fail(message: str, hint: str | None = None):
     raise CheckFailure(message, hint)
+
+
+# Notes of the test running now (the suites' plugin clears them before a test and reports them after it).
+_NOTES: list[str] = []
+_QUIET = [0]      # > 0 inside matches()/matches_scalar(): a probe, not a check, makes no notes
+
+
+def note(message: str) -> None:
+    """Record a remark for the student that does not cost points (shown with the test's result)."""
+    if not _QUIET[0] and message not in _NOTES and len(_NOTES) < 20:
+        _NOTES.append(message)
+
+
+def take_notes() -> list[str]:
+    """The notes recorded since the last call (and forget them)."""
+    taken = list(_NOTES)
+    _NOTES.clear()
+    return taken
 
 
 # --------------------------------------------------------------------------------------------------
@@ -96,14 +119,40 @@ def describe(value: Any) -> str:
     return f"a value of type {name}"
 
 
+def _is_real_scalar(value: Any) -> bool:
+    if type(value) is bool or isinstance(value, np.bool_):
+        return False
+    return type(value) in (int, float) or (isinstance(value, np.generic) and type(value).__module__ == "numpy"
+                                            and np.dtype(type(value)).kind in "iuf")
+
+
+def _squeezed(shape: Sequence[int]) -> tuple[int, ...]:
+    return tuple(int(d) for d in shape if d != 1)
+
+
 def array(value: Any, name: str, *, shape: Sequence[int] | None = None, finite: bool = True) -> np.ndarray:
-    """Validate that ``value`` is an exact numeric ``np.ndarray`` (of ``shape``); return it as float64."""
+    """Validate that ``value`` is an exact numeric ``np.ndarray`` (of ``shape``); return it as float64.
+
+    With ``shape``, an array whose shape differs only by unit dimensions, and a real scalar (a Python or
+    NumPy number, a 0-d array) for a non-scalar shape, are reshaped or broadcast to ``shape`` with a
+    :func:`note` saying which shape was expected (the comparison that follows decides whether the values
+    are right)."""
+    if shape is not None and tuple(shape) != () and (_is_real_scalar(value) or (
+            type(value) is np.ndarray and value.ndim == 0 and value.dtype.kind in "iuf")):
+        note(f"{name}: expected an array of shape {tuple(int(d) for d in shape)}, got a scalar; it was graded "
+             "as that scalar repeated")
+        value = np.full(tuple(shape), np.asarray(value)[()], dtype=np.float64)
     if type(value) is not np.ndarray:
         fail(f"{name}: expected a numpy array, got {describe(value)}")
     if value.dtype.kind not in "iuf":
         fail(f"{name}: expected a numeric array, got dtype {value.dtype}")
     if shape is not None and tuple(value.shape) != tuple(shape):
-        fail(f"{name}: expected shape {tuple(shape)}, got {tuple(value.shape)}")
+        if value.size == math.prod(shape) and _squeezed(value.shape) == _squeezed(shape):
+            note(f"{name}: expected shape {tuple(int(d) for d in shape)}, got {tuple(value.shape)}; it was graded "
+                 "as if reshaped")
+            value = value.reshape(tuple(shape))
+        else:
+            fail(f"{name}: expected shape {tuple(shape)}, got {tuple(value.shape)}")
     out = value.astype(np.float64)
     if finite:
         bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
@@ -118,8 +167,10 @@ def scalar(value: Any, name: str) -> float:
         fail(f"{name}: expected a number, got a bool")
     if type(value) is np.ndarray:
         if value.ndim != 0:
-            fail(f"{name}: expected a scalar, got {describe(value)}")
-        value = value[()]
+            if value.size != 1:
+                fail(f"{name}: expected a scalar, got {describe(value)}")
+            note(f"{name}: expected a scalar, got an array of shape {value.shape}; it was graded as its one value")
+        value = value.reshape(())[()]
     if type(value) in (int, float) or (isinstance(value, np.generic) and type(value).__module__ == "numpy"
                                         and np.dtype(type(value)).kind in "iuf"):
         out = float(value)
@@ -211,20 +262,26 @@ def close_scalar(value: Any, expected: float, name: str, tol: float, hint: str |
 
 
 def matches(value: Any, expected: np.ndarray, tol: float) -> bool:
-    """True when ``value`` is a valid array of ``expected``'s shape within ``tol`` (no exception)."""
+    """True when ``value`` is a valid array of ``expected``'s shape within ``tol`` (no exception, no note)."""
+    _QUIET[0] += 1
     try:
         close(value, expected, "value", tol)
         return True
     except CheckFailure:
         return False
+    finally:
+        _QUIET[0] -= 1
 
 
 def matches_scalar(value: Any, expected: float, tol: float) -> bool:
+    _QUIET[0] += 1
     try:
         close_scalar(value, expected, "value", tol)
         return True
     except CheckFailure:
         return False
+    finally:
+        _QUIET[0] -= 1
 
 
 def close_dict(value: Any, expected: dict[str, np.ndarray], name: str, tol: float) -> dict[str, float]:

@@ -18,6 +18,7 @@ grader itself (a bad manifest, missing reference outputs, no working sandbox) ra
 """
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -47,13 +48,16 @@ class GradeOptions:
     """How to grade: ``sandboxed`` (False: no isolation at all), ``notebooks`` (False: the code questions
     only, the maximum then leaves the notebooks' points out), ``artifacts_dir`` (where the executed
     notebooks go; None: not kept), ``train_ahead`` (the training checks train in a second sandbox while the
-    unit checks run), ``sandbox_factory(package_dir, limits)`` (default: ``grader.sandbox.proxy.Sandbox``)."""
+    unit checks run), ``sandbox_factory(package_dir, limits)`` (default: ``grader.sandbox.proxy.Sandbox``),
+    ``datasets_dir`` (the instructor's datasets folder holding ``cifar-10-batches-py/``, seen read-only by the
+    notebooks; None: ``$GRADER_DATASETS_DIR`` if set)."""
 
     sandboxed: bool = True
     notebooks: bool = True
     artifacts_dir: Path | None = None
     train_ahead: bool = True
     sandbox_factory: Callable | None = None
+    datasets_dir: Path | None = None
 
 
 @dataclass
@@ -102,7 +106,8 @@ def assemble(state: GradeState) -> None:
         state.package = locate_package(state.root, a.graded_files, a.package)
     except ArchiveError as exc:
         state.problems.append(str(exc))
-    report = assemble_package(state.package, a.provided_package, a.graded_files, state.tmp / "assembled" / a.package,
+    report = assemble_package(state.package, a.provided_package, a.graded_files + a.optional_files,
+                              state.tmp / "assembled" / a.package,
                               search_root=state.root, best_model=a.best_model.file if a.best_model else None)
     state.assembled = report
     info.best_model = report.best_model
@@ -113,9 +118,15 @@ def assemble(state: GradeState) -> None:
         info.substituted[f] = f"was not used: {why}"
     if state.package is not None:
         state.problems += [f"{a.package}/{f} is missing from your submission; its tests score zero."
-                           for f in report.missing]
+                           for f in report.missing if f not in a.optional_files]
         state.problems += [f"{a.package}/{f} was not used ({why}); its tests score zero."
                            for f, why in report.rejected.items()]
+    unused = report.extra
+    if unused:
+        shown = ", ".join(f"{a.package}/{f}" for f in unused[:20])
+        shown += f" and {len(unused) - 20} more" if len(unused) > 20 else ""
+        state.notes.append(f"These files of your {a.package} package were ignored (only the graded files are "
+                           f"used, with the course's provided files): {shown}")
     if report.provided_changed:
         state.notes.append("These files are provided and were not graded; the grader used its own copy: "
                            + ", ".join(f"{a.package}/{f}" for f in report.provided_changed))
@@ -126,14 +137,14 @@ def assemble(state: GradeState) -> None:
                       best_model=str(report.best_model.relative_to(root)) if report.best_model else None)
     # Hidden inputs of this submission: drawn from the salt of its assembled graded files (whose digest also
     # tells the service which submissions hold the same code)
-    digest = files_digest(report.package, a.graded_files)
+    digest = files_digest(report.package, a.graded_files + a.optional_files)
     state.meta["graded_sha256"] = digest
     state.refs = state.refs.with_salt(submission_salt(digest))
 
 
 def start_sandbox(state: GradeState) -> None:
     a, opts = state.assignment, state.options
-    if state.package is None or len(state.info.substituted) >= len(a.graded_files):
+    if state.package is None or set(a.graded_files) <= set(state.info.substituted):
         return    # nothing of the student's to run
     factory = opts.sandbox_factory or default_sandbox_factory(opts.sandboxed)
     state.starter = SandboxStarter(factory, state.assembled.package, a, state.info)
@@ -152,10 +163,26 @@ def run_the_suites(state: GradeState) -> None:
     state.outcomes = plugin.outcomes
     if starter is not None:
         state.timing.update(starter.timing)
+    for f, modules in state.info.missing_imports.items():
+        state.problems.append(f"{state.assignment.package}/{f} imports {', '.join(modules)}, which the grader does "
+                              "not have: only the tests that use it fail.")
     for f, why in state.info.broken.items():
         state.problems.append(f"{state.assignment.package}/{f} could not be imported, its tests score zero: {why}")
     if state.info.timed_out:    # what hung: the notebooks give cells that use it a short limit
         state.meta["timed_out"] = sorted(state.info.timed_out)
+
+
+def numpy1_names_used(sandbox) -> list[str]:
+    """The NumPy 1.x names the submission's code used in its sandbox (``shims/numpy1_compat.py``); plain
+    strings only, cleaned (the worker's answer is the student's data)."""
+    from grader.sandbox.proxy import SandboxError
+    from grader.text import clean
+
+    try:
+        used = sandbox.call("numpy1_compat.report", timeout=5.0)
+    except SandboxError:
+        return []
+    return [clean(u, 60) for u in used[:20] if type(u) is str] if type(used) is list else []
 
 
 def probe(state: GradeState) -> None:
@@ -165,11 +192,16 @@ def probe(state: GradeState) -> None:
         return
     unusable = set(state.info.substituted) | set(state.info.broken)
     for p in state.assignment.probes:
-        if not set(p.files) & unusable:
+        if not set(p.files) & unusable and set(p.absent) <= set(state.info.substituted):
             value, note = p.run(sandbox, state.assignment)
             state.meta[p.name] = value
             if note:
                 state.notes.append(note)
+    removed = numpy1_names_used(sandbox)
+    if removed:
+        state.notes.append("Your code uses names NumPy 2 removed: " + ", ".join(removed) + ". They were kept "
+                           "working with their NumPy 1.x meaning for grading; today's NumPy needs int, float, "
+                           "np.nan, np.inf, np.prod, reshape(a, shape) ... instead.")
     state.sandbox_info = dict(sandbox.info)
     if state.trainings is not None and state.trainings.sandbox is not None:
         state.sandbox_info["training_worker_starts"] = state.trainings.sandbox.starts
@@ -198,7 +230,18 @@ def run_notebooks(state: GradeState) -> None:
         artifacts=opts.artifacts_dir, sandboxed=opts.sandboxed, keep_files=[model.file] if model is not None else [],
         slow=slow if slow.names else None,
         deadline=state.started + limits.grade_budget if limits.grade_budget is not None else None,
-        **({"keep_max_bytes": model.max_bytes} if model is not None else {}))
+        datasets_dir=datasets_dir(opts), **({"keep_max_bytes": model.max_bytes} if model is not None else {}))
+    for r in state.notebooks.results:
+        if r.status == "not_gradable":
+            state.notes.append(f"{r.name}: {r.message.splitlines()[0]}. Its points are left out of the maximum.")
+
+
+def datasets_dir(opts: GradeOptions) -> Path | None:
+    """The instructor's datasets folder: the option, else ``$GRADER_DATASETS_DIR``, else None."""
+    if opts.datasets_dir is not None:
+        return Path(opts.datasets_dir)
+    env = os.environ.get("GRADER_DATASETS_DIR")
+    return Path(env) if env else None
 
 
 def score(state: GradeState) -> None:

@@ -143,7 +143,8 @@ def _question_tests(q, outcomes, not_run_reason: str, errors: list) -> tuple[lis
     for i, (name, points) in enumerate(q.tests.items(), start=1):
         o = outcomes.get((q.module, name))
         passed = bool(o is not None and o.passed)
-        output = clean((o.output if o is not None else not_run_reason) if not passed else "", caps.TEST_OUTPUT)
+        # a passed test's output holds its notes (e.g. the shape expected of a value graded as right), if any
+        output = clean(o.output if o is not None else not_run_reason, caps.TEST_OUTPUT)
         score = float(points) if passed else 0.0
         q_score += score
         if o is not None and getattr(o, "grader_error", None):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from grader.assignments import Assignment
 from grader.errors import GraderError
@@ -70,7 +70,7 @@ def start_trainings(factory: Callable, package_dir: Path, assignment: Assignment
         return None
     questions = {q.id for q in assignment.questions}
     names = [name for name, check in assignment.training_checks.items()
-             if check.question in questions
+             if check.question in questions and getattr(check, "trains_ahead", True)
              and not {_file_of(check.model), _file_of(check.solver)} & set(info.substituted)]
     if not names:
         return None
@@ -83,9 +83,11 @@ def _file_of(dotted_class: str) -> str:
     return dotted_class.rsplit(".", 1)[0].replace(".", "/") + ".py"
 
 
-def probe_imports(sb, assignment: Assignment, timed_out: set[str] | None = None) -> dict[str, str]:
-    """Import each graded module in the sandbox once -> ``{file: why it does not import}``; the names of the
-    modules whose import did not finish in time are added to ``timed_out``.
+def probe_imports(sb, assignment: Assignment, skip: Iterable[str] = (),
+                  timed_out: set[str] | None = None) -> dict[str, str]:
+    """Import each graded module (and each optional one not in ``skip``: those the submission lacks) in the
+    sandbox once -> ``{file: why it does not import}``; the names of the modules whose import did not finish
+    in time are added to ``timed_out``.
 
     After one import has timed out, the others get ``RETRY_IMPORT_TIMEOUT`` seconds: they usually import
     the same hanging module (``layer_utils`` imports ``layers``), and a cs231n module that imports normally
@@ -95,7 +97,7 @@ def probe_imports(sb, assignment: Assignment, timed_out: set[str] | None = None)
 
     broken = {}
     timeout = assignment.limits.startup_timeout
-    for f in assignment.graded_files:
+    for f in assignment.graded_files + [f for f in assignment.optional_files if f not in skip]:
         try:
             sb.call("importlib.import_module", module_of(f, assignment.package), timeout=timeout)
         except StudentError as exc:
@@ -112,6 +114,32 @@ def probe_imports(sb, assignment: Assignment, timed_out: set[str] | None = None)
         except SandboxError as exc:   # any other answer of the worker (which the student's code controls)
             broken[f] = f"the process importing it answered with an error ({clean(str(exc), 300)})"
     return broken
+
+
+def missing_imports(sb, assignment: Assignment) -> dict[str, list[str]]:
+    """The module-level imports of the graded files that the sandbox does not have (each replaced by a
+    placeholder there, ``grader/sandbox/inside/missing_imports.py``) -> ``{graded file: ['cs231n.im2col (line
+    3)', ...]}``. What the worker answers is the student's data: only well-formed entries of graded files are
+    kept, cleaned and clipped."""
+    from grader.sandbox.proxy import SandboxError
+    from grader.text import clean
+
+    try:
+        made = sb.call("missing_imports.report", timeout=assignment.limits.startup_timeout)
+    except SandboxError:
+        return {}
+    found: dict[str, list[str]] = {}
+    for entry in made if type(made) is list else []:
+        if type(entry) is not list or len(entry) != 3 or type(entry[0]) is not str or type(entry[1]) is not str \
+                or type(entry[2]) is not int:
+            continue
+        module, path, line = entry
+        rel = path.split("/", 1)[-1]   # relative to the package folder
+        if rel in assignment.graded_files:
+            listed = found.setdefault(rel, [])
+            if len(listed) < 10:
+                listed.append(f"{clean(module, 100)} (line {line})")
+    return found
 
 
 class SandboxStarter:
@@ -145,7 +173,9 @@ class SandboxStarter:
             self.sandbox.start()
             self.timing["sandbox_start"] = time.monotonic() - self._t0
             t1 = time.monotonic()
-            self.info.broken.update(probe_imports(self.sandbox, self.assignment, self.info.timed_out))
+            self.info.broken.update(probe_imports(self.sandbox, self.assignment, skip=set(self.info.substituted),
+                                                  timed_out=self.info.timed_out))
+            self.info.missing_imports.update(missing_imports(self.sandbox, self.assignment))
             self.timing["import_probe"] = time.monotonic() - t1
             _warm_worker(self.sandbox)
         except BaseException as exc:  # noqa: BLE001 - re-raised by ready() in the main thread

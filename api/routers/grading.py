@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
 from ..auth import DB, Instructor
-from ..errors import APIError, not_found
+from ..errors import INT64_MAX, APIError, not_found
 from ..models import ManualScore, Submission, User, utcnow
 from ..regrades import requeue
 from ..schemas import ErrorOut, ManualScoreIn, ManualScoreOut, RegradeIn, RegradesCreated
@@ -27,6 +27,8 @@ def _regrade(request: Request, body: RegradeIn, by: str) -> RegradesCreated:
     app = request.app
     query = select(Submission.id)
     if body.submission_id is not None:
+        if body.submission_id > app.state.id_max.get("submission_id", INT64_MAX):
+            raise not_found("submission")       # no row can have it (and the database would refuse the query)
         query = query.where(Submission.id == body.submission_id)
     elif body.assignment is not None:
         if app.state.catalog.get(body.assignment) is None:

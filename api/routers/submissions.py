@@ -23,7 +23,7 @@ from sqlalchemy.orm import defer
 
 from ..auth import DB, CurrentUser, Principal
 from ..catalog import Catalog, Offered
-from ..errors import APIError, not_found
+from ..errors import INT64_MAX, APIError, not_found
 from ..course import Deadline, after_penalty, deadline, student_feedback
 from ..models import Attempt, ManualScore, Regrade, Submission, User, utcnow
 from ..results import Feedback
@@ -43,6 +43,8 @@ UPLOAD_ERRORS = {
     403: {"model": ErrorOut, "description": "the assignment's hard deadline has passed (past_deadline)"},
     429: {"model": ErrorOut, "description": "too many submissions of this student queued or running, or the "
                                             "assignment's quota of submissions is used (quota_exhausted)"},
+    503: {"model": ErrorOut, "description": "the database does not answer (nothing recorded; Retry-After)"},
+    507: {"model": ErrorOut, "description": "no space left to store the upload (nothing recorded)"},
 }
 
 
@@ -247,7 +249,7 @@ def list_submissions(
     assignment: Annotated[str | None, Query()] = None,
     status: Annotated[Status | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> SubmissionList:
     """Newest first. A student gets only their own; an instructor everyone's, filterable by student."""
     query = (select(Submission, User.name).join(User, Submission.user_id == User.id)

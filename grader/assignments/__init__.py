@@ -25,6 +25,10 @@ The manifest:
   (``@pytest.mark.files(...)``): when the submission lacks one of them, the test scores zero unrun;
 - ``[limits]``: per-call and training-call timeouts, the total time of the code questions, memory;
 - ``graded_files``: the files of the package taken from the submission;
+- ``optional_files``: files taken from the submission when it has them, otherwise the grader's copy (if it
+  has one) without a word: another year's shape of a graded file (e.g. the 2016-2020
+  ``classifiers/neural_net.py``) or a provided file some years extend; a suite tells which shape it grades
+  from ``SubmissionInfo.substituted`` (a missing optional file is listed there);
 - ``[[notebooks]]``: the notebooks run after the code questions (``grader.notebooks``): ``name``, ``points``
   for running to the end (tests of one more question, ``NB``; 0: run for feedback only), time limits;
 - ``[best_model]``: the file of a saved model and the accuracy tiers of its question;
@@ -74,12 +78,14 @@ _extend_path()
 @dataclass(frozen=True)
 class Probe:
     """A measurement of the submission besides the tests (an assignment's ``probes.py``): ``run(sandbox,
-    assignment) -> (value, note or None)`` after the suites, when none of ``files`` is missing or broken;
+    assignment) -> (value, note or None)`` after the suites, when none of ``files`` is missing or broken
+    and all of ``absent`` are missing;
     the value goes to ``extra_data.submission[name]``, the note to the output."""
 
     name: str
     files: tuple[str, ...]
     run: Callable[[Any, "Assignment"], tuple[Any, str | None]]
+    absent: tuple[str, ...] = ()     # ... and each of these is missing (it measures one shape of a submission)
 
 
 class ManifestError(Exception):
@@ -188,25 +194,36 @@ class SharedFile(_Strict):
     keep: list[str] | None = Field(default=None, description="its top-level definitions to take (None: all)")
 
 
+class Tolerance(_Strict):
+    """One comparison tolerance of the suites (``grader.suites._common.tolerance``): its value (the largest
+    ``grader.checks.grading_error`` that passes) and why it is that, measured against every known-correct
+    formulation."""
+
+    value: float = Field(gt=0, lt=1)
+    why: str = Field(min_length=1)
+
+
 class Assignment(_Strict):
     """A validated manifest, and where the assignment's folders are (``root``: its course root)."""
 
     root: Path = Field(exclude=True, default=REPO_ROOT)
     name: str
     title: str
-    package: str = "cs231n"
+    package: str = Field("cs231n", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="the package's folder and import name")
     # p in dropout_forward / FullyConnectedNet(dropout=p): the probability of keeping a unit, or of dropping it
     dropout_semantics: Literal["keep", "drop"] | None = None
     # the model classes whose constructor keywords the suites adapt to (``grader.compat``): class -> file
     model_classes: dict[str, str] = Field(default_factory=dict)
     seed: int = Field(ge=0, description="seed of every randomised check (grading is deterministic)")
     graded_files: list[str]
+    optional_files: list[str] = Field(default_factory=list)
     limits: Limits
     questions: list[Question]
     notebooks: list[Notebook] = Field(default_factory=list)
     best_model: BestModel | None = None
     inline_questions: list[InlineQuestion] = Field(default_factory=list)
     shared: list[SharedFile] = Field(default_factory=list)
+    tolerances: dict[str, Tolerance] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Assignment":

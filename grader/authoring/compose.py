@@ -10,7 +10,9 @@ A manifest entry ::
 
 makes ``layers.py`` of this assignment's solutions the header of the source file (everything before its first
 top-level function or class: the imports) followed by the kept definitions, in the source's order, each
-with the comments and decorators just above it. The solution tree (``Assignment.solution_tree()``) is the
+with the comments and decorators just above it. A ``from M import (a, b, ...)`` of the header keeps only the
+names the kept definitions use (a star import is kept as it is), so a subset does not import what the
+smaller package lacks. The solution tree (``Assignment.solution_tree()``) is the
 assignment's ``solutions/`` folder with these files written in; the starter, the sample zips and the
 reference solution are all made from it, so the shared code has one source. A whole file can also be
 shared by a relative symlink in ``solutions/``.
@@ -48,11 +50,38 @@ def subset(source: str, keep: list[str] | None, where: str) -> str:
         return first
 
     header_end = start(defs[0]) if defs else len(lines)
-    parts = ["".join(lines[:header_end]).rstrip() + "\n"]
+    kept = [d for d in defs if d.name in keep]
+    parts = [_pruned_header(tree, lines, header_end, kept).rstrip() + "\n"]
     for node in defs:
         if node.name in keep:
             parts.append("".join(lines[start(node):node.end_lineno]).rstrip() + "\n")
     return "\n\n".join(parts)
+
+
+def _used_names(nodes) -> set[str]:
+    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _pruned_header(tree, lines: list[str], header_end: int, kept) -> str:
+    """The header's lines, each ``from M import a, b`` reduced to the names ``kept`` uses (or dropped)."""
+    used = _used_names(kept)
+    out = list(lines[:header_end])
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom) or node.end_lineno > header_end:
+            continue
+        if any(a.name == "*" for a in node.names):
+            continue
+        names = [a for a in node.names if (a.asname or a.name) in used]
+        if len(names) == len(node.names):
+            continue
+        text = ""
+        if names:
+            listed = ", ".join(a.name if a.asname is None else f"{a.name} as {a.asname}" for a in names)
+            text = f"from {'.' * node.level}{node.module or ''} import {listed}\n"
+        out[node.lineno - 1] = text
+        for i in range(node.lineno, node.end_lineno):
+            out[i] = ""
+    return "".join(out)
 
 
 def _digest(paths: list[Path]) -> str:

@@ -85,7 +85,8 @@ def notebook_specs(specs: Iterable[Any]) -> list[NotebookSpec]:
 
 def _grades(results: list[NotebookResult], specs: list[NotebookSpec],
             saved_files: dict[str, str] | None = None) -> NotebookGrades:
-    tests = [notebook_test(r, s) for r, s in zip(results, specs) if s.points > 0]
+    # a notebook that could not be graded here (no CIFAR-10) is left out of the maximum, never charged
+    tests = [notebook_test(r, s) for r, s in zip(results, specs) if s.points > 0 and r.status != "not_gradable"]
     extra = {"notebooks": [r.to_dict() for r in results],
              "inline_answers": [a for r in results for a in r.inline_answers],
              "notebook_files": dict(saved_files or {})}
@@ -121,7 +122,7 @@ def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str 
                     artifacts: str | Path | None = None, student_package: str | Path | None = None,
                     sandboxed: bool = True, data_dir: str | Path | None = None, keep_files: Iterable[str] = (),
                     keep_max_bytes: int = 50 * 2**20, slow: SlowCode | None = None,
-                    deadline: float | None = None) -> NotebookGrades:
+                    deadline: float | None = None, datasets_dir: str | Path | None = None) -> NotebookGrades:
     """Run the manifest's notebooks of the extracted submission ``root`` one after the other.
 
     - root: the extracted submission; notebooks are found with ``grader.assemble.locate_notebooks``
@@ -135,6 +136,7 @@ def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str 
     - slow: the student's code that did not finish in time in the code questions (``SlowCode``)
     - deadline: ``time.monotonic()`` by which all notebooks must be done (the grade's budget): each one gets
       at most the time left, and those that find none left are not run (status ``timeout``)
+    - datasets_dir: the instructor's datasets folder (``cifar-10-batches-py/``), see ``run_notebook``
 
     All notebooks share one scratch working folder (as they share the assignment folder of a student), so a
     file saved by one (``best_model.npz``) is visible to the next. A notebook that fails never stops the
@@ -164,7 +166,7 @@ def grade_notebooks(root: str | Path, specs: Iterable[Any], *, package_dir: str 
                 result = run_notebook(found.get(spec.name), name=spec.name, package_dir=package_dir,
                                       data_dir=data_dir, cell_timeout=spec.cell_timeout, total_timeout=total,
                                       workdir=workdir, artifact=out / spec.name if out is not None else None,
-                                      sandboxed=sandboxed, slow=slow)
+                                      sandboxed=sandboxed, slow=slow, datasets_dir=datasets_dir)
             except NotebookInfraError as e:
                 result = NotebookResult(name=spec.name, status="error", message=f"grader problem: {e}",
                                         grader_problem=True)

@@ -27,12 +27,22 @@ from grader.sandbox import launch
 from grader.sandbox.launch import SANDBOX_SHIMS, SANDBOX_SUBMISSION
 
 #: Where things appear inside the sandbox (the kernel's view). The package is where the worker has it too
-#: (``SANDBOX_SUBMISSION``: holds cs231n/, read-only, on the import path), and so are the grader's shims
+#: (``SANDBOX_SUBMISSION``: holds the package folder, e.g. cs231n/, read-only, on the import path), and so are
+#: the grader's shims
 #: (``SANDBOX_SHIMS``: trusted compatibility modules such as ``past.builtins``).
-SANDBOX_WORKDIR = "/sandbox/work"                   # the kernel's cwd, read-write; cs231n -> the package
+SANDBOX_WORKDIR = "/sandbox/work"                   # the kernel's cwd, read-write; <package> -> the package
 SANDBOX_DATA = "/sandbox/data"                      # the data set, read-only; ``$CS231N_DATA_DIR``
-#: Where the student's package files are, as a sandboxed kernel's tracebacks name them.
-PACKAGE_PATHS = (SANDBOX_SUBMISSION + "/cs231n/", SANDBOX_WORKDIR + "/cs231n/")
+#: The instructor's datasets folder (``grade --datasets``), read-only; its ``cifar-10-batches-py/`` is also
+#: mounted at ``<package>/datasets/cifar-10-batches-py`` of the package, where every official notebook and
+#: ``get_CIFAR10_data`` of 2016-2025 look for it.
+SANDBOX_DATASETS = "/sandbox/datasets"
+CIFAR10_DIRNAME = "cifar-10-batches-py"
+
+
+def package_paths(package: str) -> tuple[str, str]:
+    """Where the files of the student's package ``package`` (its folder's name) are, as a sandboxed kernel's
+    tracebacks name them."""
+    return f"{SANDBOX_SUBMISSION}/{package}/", f"{SANDBOX_WORKDIR}/{package}/"
 
 
 
@@ -62,17 +72,21 @@ def kernel_limits(total_timeout: float, base: Any = None):
 
 
 def kernel_command(argv: list[str], *, package_dir: Path, data_dir: Path, shims: Path, workdir: Path,
-                   socket_dir: Path, limits: Any, env: dict[str, str]) -> list[str]:
+                   socket_dir: Path, limits: Any, env: dict[str, str], datasets_dir: Path | None = None) -> list[str]:
     """The full command line that starts ``argv`` (the kernel) inside the sandbox.
 
     Built by ``grader.sandbox.launch.sandbox_command`` (system, venv, a private /tmp, no network, an
-    unprivileged uid, rlimits) with these mounts: ``package_dir`` read-only at ``SANDBOX_SUBMISSION/cs231n``,
+    unprivileged uid, rlimits) with these mounts: ``package_dir`` read-only at ``SANDBOX_SUBMISSION/<its name>``,
     ``data_dir`` and the shims read-only, and read-write: ``workdir`` at ``SANDBOX_WORKDIR`` (the kernel's cwd) and
     ``socket_dir`` (ZeroMQ IPC sockets and the connection file) at its own path, so that the socket paths
     in the connection file are the same on both sides.
     """
-    binds_ro = {SANDBOX_SUBMISSION + "/cs231n": str(package_dir), SANDBOX_DATA: str(data_dir),
+    binds_ro = {f"{SANDBOX_SUBMISSION}/{Path(package_dir).name}": str(package_dir), SANDBOX_DATA: str(data_dir),
                 SANDBOX_SHIMS: str(shims)}
+    if datasets_dir is not None:
+        binds_ro[SANDBOX_DATASETS] = str(datasets_dir)
+        if (Path(datasets_dir) / CIFAR10_DIRNAME).is_dir():   # mount point made by the stage (run._make_stage)
+            binds_ro[f"{SANDBOX_SUBMISSION}/{Path(package_dir).name}/datasets/{CIFAR10_DIRNAME}"] = str(Path(datasets_dir) / CIFAR10_DIRNAME)
     binds_rw = {SANDBOX_WORKDIR: str(workdir), str(socket_dir): str(socket_dir)}
     return launch.sandbox_command(argv, binds_ro=binds_ro, binds_rw=binds_rw, limits=limits, env=env,
                                   chdir=SANDBOX_WORKDIR)

@@ -29,7 +29,7 @@ def student_traceback(ename: str, evalue: str, traceback: Iterable[str], package
 
     IPython sends one string per frame (first line ``Cell In[3], line 5`` or ``File /path.py:12, in f(x)``).
     Frames of notebook cells and of the student's package (under one of ``package_paths``) are kept, shown
-    as ``cs231n/...``;
+    as ``<package>/...`` (``cs231n/...``);
     frames of NumPy, IPython and the standard library are dropped. The last line is ``ename: evalue``.
     """
     package_paths = tuple(package_paths)
@@ -41,7 +41,7 @@ def student_traceback(ename: str, evalue: str, traceback: Iterable[str], package
             kept.append(text.rstrip("\n"))
         elif head.startswith("File ") and any(p in head for p in package_paths):
             for p in package_paths:
-                text = text.replace(p, "cs231n/")
+                text = text.replace(p, p.rstrip("/").rsplit("/", 1)[-1] + "/")
             kept.append(text.rstrip("\n"))
     kept.append(f"{ename}: {strip_ansi(evalue)}".rstrip())
     return "\n".join(kept)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-STATUSES = ("ok", "error", "timeout", "missing", "invalid")
+STATUSES = ("ok", "error", "timeout", "missing", "invalid", "not_gradable")
+NOT_GRADABLE_CIFAR = "not gradable here: CIFAR-10 not provided"
 
 
 class NotebookInfraError(RuntimeError):
@@ -19,7 +20,8 @@ class NotebookResult:
     - name: file name of the notebook (``FullyConnectedNets.ipynb``)
     - status: one of ``STATUSES``: ``ok`` (every code cell ran), ``error`` (a cell raised, or the kernel
       died), ``timeout`` (a cell or the whole notebook ran out of time), ``missing`` (not in the
-      submission), ``invalid`` (not a notebook)
+      submission), ``invalid`` (not a notebook), ``not_gradable`` (it stopped for want of a data set the
+      instructor did not give the grader, CIFAR-10: left out of the maximum, never charged to the student)
     - cell: index in ``nb.cells`` of the failing cell (None when ok/missing/invalid)
     - heading: the last markdown heading above the failing cell ("" if none)
     - message: the error, with the student's part of the traceback (notebook cells and ``cs231n/`` files)

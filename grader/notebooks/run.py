@@ -39,13 +39,13 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 from grader import caps
 from grader.notebooks.caches import matplotlib_cache, public_data_dir
-from grader.notebooks.kernel import (PACKAGE_PATHS, SANDBOX_SUBMISSION, CappedClient,
+from grader.notebooks.kernel import (CIFAR10_DIRNAME, SANDBOX_SUBMISSION, CappedClient, package_paths,
                                      SandboxedKernelManager, kernel_command, kernel_env, kernel_exit_code,
                                      kernel_limits, kill_group, note_dropped)
 from grader.notebooks.outputs import student_traceback, write_artifact
 from grader.notebooks.read import (InvalidNotebook, extract_inline_answers, find_shell_escapes, heading_above,
                                    load_notebook)
-from grader.notebooks.result import NotebookInfraError, NotebookResult
+from grader.notebooks.result import NOT_GRADABLE_CIFAR, NotebookInfraError, NotebookResult
 from grader.sandbox import launch
 from grader.sandbox.processes import acquire_uid, kill_uid
 
@@ -77,7 +77,7 @@ class _Stage:
 
     - ``package``: a copy of the package (``launch.stage_package``), mounted read-only;
     - ``shims``: the stage's copy of the sandbox's shims (``grader/sandbox/inside/shims``), mounted read-only;
-    - ``work``: the kernel's cwd (owned by the kernel's uid), with a ``cs231n`` link to the package;
+    - ``work``: the kernel's cwd (owned by the kernel's uid), with a link named after the package to it;
     - ``ipc``: the connection file and the IPC sockets (owned by the kernel's uid, mode 0700), and
       ``ipc/matplotlib``, the kernel's ``MPLCONFIGDIR`` (a copy of ``matplotlib_cache()``);
     - ``stderr``: the kernel process's stderr (bwrap's own errors land there), for NotebookInfraError.
@@ -91,16 +91,32 @@ class _Stage:
     stderr: Path
 
 
-def _make_stage(package_dir: Path, sandboxed: bool, owner: int | None) -> _Stage:
-    """A fresh stage; ``owner``: the kernel's uid when the grader runs as root (None: leave ownership)."""
+def _make_stage(package_dir: Path, sandboxed: bool, owner: int | None, datasets_dir: Path | None = None) -> _Stage:
+    """A fresh stage; ``owner``: the kernel's uid when the grader runs as root (None: leave ownership);
+    ``datasets_dir``: the instructor's datasets folder, whose ``cifar-10-batches-py/`` appears as the package's
+    ``datasets/cifar-10-batches-py`` (a mount point here, bound read-only by ``kernel_command``; a link when
+    not sandboxed)."""
     root = launch.stage_package(package_dir)
-    stage = _Stage(root, root / "submission" / "cs231n", root / "harness" / "shims", root / "work", root / "ipc",
+    stage = _Stage(root, launch.staged_package(root), root / "harness" / "shims", root / "work", root / "ipc",
                    root / "kernel-stderr.log")
+    cifar = Path(datasets_dir) / CIFAR10_DIRNAME if datasets_dir is not None else None
+    if cifar is not None and cifar.is_dir():
+        target = stage.package / "datasets" / CIFAR10_DIRNAME
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        elif target.is_dir():
+            shutil.rmtree(target)
+        target.parent.mkdir(mode=0o755, exist_ok=True)
+        if sandboxed:
+            target.mkdir(mode=0o755)
+        else:
+            target.symlink_to(cifar.resolve())
     for folder in (stage.work, stage.ipc):
         folder.mkdir(mode=0o700)
         if owner is not None:
             os.chown(folder, owner, owner)
-    (stage.work / "cs231n").symlink_to(f"{SANDBOX_SUBMISSION}/cs231n" if sandboxed else str(stage.package))
+    name = stage.package.name
+    (stage.work / name).symlink_to(f"{SANDBOX_SUBMISSION}/{name}" if sandboxed else str(stage.package))
     _copy_regular(matplotlib_cache(), stage.ipc / "matplotlib", owner)
     return stage
 
@@ -253,7 +269,7 @@ def _fail(result: NotebookResult, nb, index: int, status: str, message: str) -> 
 
 def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path, workdir: str | Path | None,
                 limits: Any, sandboxed: bool, env: dict[str, str] | None, cell_timeout: float,
-                total_timeout: float, slow: SlowCode | None = None) -> None:
+                total_timeout: float, slow: SlowCode | None = None, datasets_dir: Path | None = None) -> None:
     """One kernel run of ``nb`` in a fresh stage (see ``_Stage``), filling in ``result``."""
     started = time.monotonic()
     uid_lock = None
@@ -264,7 +280,7 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
     kernel_uid = limits.uid if sandboxed and os.geteuid() == 0 else None
     # bubblewrap: the kernel sees the SANDBOX_* mounts; setpriv tier (or no sandbox): the host's paths
     mounted = sandboxed and launch.mounts_paths()
-    stage = _make_stage(package_dir, mounted, kernel_uid)
+    stage = _make_stage(package_dir, mounted, kernel_uid, datasets_dir)
     try:
         if workdir is not None and Path(workdir).is_dir():
             _copy_regular(Path(workdir), stage.work, kernel_uid)
@@ -281,7 +297,8 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
             if not mounted:
                 return launch.confine_command(argv, limits=limits)
             return kernel_command(argv, package_dir=stage.package, data_dir=data_dir, shims=stage.shims,
-                                  workdir=stage.work, socket_dir=stage.ipc, limits=limits, env=kenv)
+                                  workdir=stage.work, socket_dir=stage.ipc, limits=limits, env=kenv,
+                                  datasets_dir=datasets_dir)
 
         context = zmq.asyncio.Context()
         context.setsockopt(zmq.MAXMSGSIZE, caps.NB_MESSAGE_BYTES)
@@ -298,8 +315,8 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
                 asyncio.run(_execute(nb, client, result, cell_timeout=cell_timeout, total_timeout=total_timeout,
                                      started=started, popen_kwargs=popen_kwargs,
                                      watch=_DiskWatch([stage.work, stage.ipc]), processes=processes,
-                                     package_paths=PACKAGE_PATHS if mounted else
-                                     (f"{stage.package}/", f"{stage.work}/cs231n/"), slow=slow))
+                                     package_paths=package_paths(stage.package.name) if mounted else
+                                     (f"{stage.package}/", f"{stage.work}/{stage.package.name}/"), slow=slow))
             except NotebookInfraError as e:
                 tail = stage.stderr.read_bytes()[-1500:].decode("utf-8", "replace").strip()
                 raise NotebookInfraError(f"{e}{': ' + tail if tail else ''}") from None
@@ -310,7 +327,7 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
                     kill_group(process)
                 if sandboxed and not mounted:
                     kill_uid(limits.uid)       # no pid namespace: what left the group, found by its uid
-        (stage.work / "cs231n").unlink(missing_ok=True)
+        (stage.work / stage.package.name).unlink(missing_ok=True)
         if workdir is not None:
             Path(workdir).mkdir(parents=True, exist_ok=True)
             _copy_regular(stage.work, Path(workdir), None)
@@ -320,11 +337,20 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
             uid_lock.close()
 
 
+def wants_cifar10(result: NotebookResult) -> bool:
+    """True when the notebook stopped because CIFAR-10 is not there: a missing file or folder named for it
+    (``load_CIFAR10('cs231n/datasets/cifar-10-batches-py')``, ``get_CIFAR10_data()``)."""
+    if result.status != "error" or not result.message:
+        return False
+    last = result.message.strip().splitlines()[-1]
+    return last.startswith(("FileNotFoundError", "OSError", "IOError")) and "cifar" in last.lower()
+
+
 def run_notebook(path: str | Path | None, *, data_dir: str | Path | None = None, package_dir: str | Path,
                  cell_timeout: float = 120.0, total_timeout: float = 600.0, workdir: str | Path | None = None,
                  artifact: str | Path | None = None, limits: Any = None, name: str | None = None,
                  sandboxed: bool = True, env: dict[str, str] | None = None,
-                 slow: SlowCode | None = None) -> NotebookResult:
+                 slow: SlowCode | None = None, datasets_dir: str | Path | None = None) -> NotebookResult:
     """Execute the notebook at ``path`` with its kernel in the sandbox.
 
     - path: the submission's ``.ipynb`` (None or a missing file gives status ``missing``)
@@ -343,6 +369,9 @@ def run_notebook(path: str | Path | None, *, data_dir: str | Path | None = None,
     - sandboxed: False runs the kernel as a plain subprocess (``--no-sandbox``: no isolation at all)
     - env: extra environment variables for the kernel
     - slow: the student's code known to hang (``SlowCode``): cells that use it get its short time limit
+    - datasets_dir: the instructor's datasets folder (``cifar-10-batches-py/`` in its official format), read-only
+      at every path the official notebooks use; None: a notebook that stops for want of CIFAR-10 is
+      ``not_gradable`` (left out of the maximum, never charged to the student)
 
     Never raises for anything the notebook does; raises ``NotebookInfraError`` if the kernel cannot start.
     """
@@ -368,7 +397,8 @@ def run_notebook(path: str | Path | None, *, data_dir: str | Path | None = None,
         try:
             _run_staged(nb, result, package_dir=Path(package_dir).resolve(), data_dir=data_dir, workdir=workdir,
                         limits=limits, sandboxed=sandboxed, env=env, cell_timeout=cell_timeout,
-                        total_timeout=total_timeout, slow=slow)
+                        total_timeout=total_timeout, slow=slow,
+                        datasets_dir=Path(datasets_dir).resolve() if datasets_dir is not None else None)
             break
         except NotebookInfraError:
             # Nothing of the notebook ran: a transient failure (another sandbox of the same uid holding all
@@ -377,6 +407,11 @@ def run_notebook(path: str | Path | None, *, data_dir: str | Path | None = None,
                 raise
             time.sleep(1.0 * attempt)
     result.duration = round(time.monotonic() - started, 3)
+    has_cifar = datasets_dir is not None and (Path(datasets_dir) / CIFAR10_DIRNAME).is_dir()
+    if not has_cifar and wants_cifar10(result):
+        result.status = "not_gradable"
+        result.message = (f"{NOT_GRADABLE_CIFAR} (the notebook loads it at cell {result.cell}; the instructor "
+                          f"can give the grader a datasets folder holding {CIFAR10_DIRNAME}/)\n{result.message}")
     if artifact is not None:
         result.executed = str(write_artifact(nb, artifact))
     return result

@@ -97,7 +97,9 @@ def generate(assignment, *, calibration: dict | None = None, calibrate_checks: b
         if calibration is not None and name in calibration:
             manifest["calibration"][name] = calibration[name]
         elif calibrate_checks:
-            manifest["calibration"][name] = calibrate(check, assignment.reference())
+            # a check of another kind (not trained by the Solver) calibrates itself
+            own = getattr(check, "calibrate", None)
+            manifest["calibration"][name] = own(assignment.reference()) if own else calibrate(check, assignment.reference())
     files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     return files
 

@@ -35,6 +35,12 @@ class TrainingCheck:
 
     ``image_shape``: None for a model that takes flat rows ``(N, 196)``; ``(1, 14, 14)`` for a model that
     takes images ``(N, C, H, W)`` (the same images, reshaped).
+
+    How a model is trained, scored and given parameters is the CS231n API here (``Solver(model, data,
+    **solver_kwargs).train()``, test-mode scores ``model.loss(X)``, ``model.params[k] = v``); an assignment
+    with another API subclasses this class in its ``training.py`` and overrides the methods below
+    (``sandbox_train``, ``reference_train``, ``scores``, ``set_params``, ``linear_reference``); the task,
+    the judging and the calibration stay the same.
     """
 
     name: str
@@ -58,6 +64,43 @@ class TrainingCheck:
     def inputs(self, X: np.ndarray) -> np.ndarray:
         """The task's flat rows ``X (N, 196)`` as this check's model takes them."""
         return X if self.image_shape is None else X.reshape((X.shape[0],) + tuple(self.image_shape))
+
+    # ------------------------------------------------------------------ the model's API (overridable)
+    def sandbox_train(self, sb, package: str, model, data: dict[str, np.ndarray], timeout: float) -> dict:
+        """Train the student's ``model`` (a Handle) in the sandbox ``sb`` on ``data`` (``X_train``,
+        ``y_train``, ``X_val``, ``y_val``) -> a Handle whose attributes ``HISTORIES`` names hold the
+        histories; the training call gets ``timeout`` seconds."""
+        solver = sb.new(f"{package}.{self.solver}", model, sb.put(data), **self.solver_kwargs)
+        sb.call_method(solver, "train", timeout=timeout)
+        return solver
+
+    TRAINER = "Solver"   # what trains the model, as the feedback names it
+
+    #: the histories of ``sandbox_train``'s result: report key -> attribute (the Solver's)
+    HISTORIES = {"loss_history": "loss_history", "train_acc_history": "train_acc_history",
+                 "val_acc_history": "val_acc_history"}
+
+    def reference_train(self, ref: Any, model, data: dict[str, np.ndarray]) -> None:
+        """Train a reference ``model`` in this process as ``sandbox_train`` trains the student's."""
+        ref.cls(self.solver)(model, data, **self.solver_kwargs).train()
+
+    def scores(self, model, X: np.ndarray) -> np.ndarray:
+        """Test-mode class scores ``(N, C)`` of a reference ``model``."""
+        return model.loss(X)
+
+    def set_params(self, model, params: dict[str, np.ndarray]) -> None:
+        """Give a reference ``model`` the parameters ``params`` (validated: its keys and shapes)."""
+        for k, v in params.items():
+            model.params[k] = v
+
+    def linear_reference(self, ref: Any):
+        """A reference model without hidden layer for the flat rows, built from ``linear_model``."""
+        if self.linear_model is None:
+            raise ReferenceError(f"training check {self.name} has no linear_model to calibrate against")
+        cls, linear_kwargs = self.linear_model
+        kwargs = {k: v for k, v in self.model_kwargs.items() if k in ("num_classes", "weight_scale")}
+        input_dim = int(np.prod(self.model_kwargs["input_dim"]))    # 196, also for (1, 14, 14)
+        return ref.cls(cls)(**linear_kwargs, input_dim=input_dim, dtype=np.float64, **kwargs)
 
 
 TASK = dict(train_images=1000, val_images=100, eval_images=2000, downsample=2, salted_pool=10000,
@@ -141,8 +184,7 @@ def reference_model(check: TrainingCheck, ref: Any, params: dict[str, np.ndarray
     finally:
         np.random.set_state(state)
     if params is not None:
-        for k, v in params.items():
-            model.params[k] = v
+        check.set_params(model, params)
     return model
 
 
@@ -150,16 +192,17 @@ def evaluate_params(check: TrainingCheck, ref: Any, params: dict[str, np.ndarray
     """Accuracy on the trusted evaluation split (of the task of ``salt``) of the reference model holding
     ``params``."""
     task = training_task(salt)
-    return accuracy(reference_model(check, ref, params), check.inputs(task["X_eval"]), task["y_eval"])
+    return accuracy(reference_model(check, ref, params), check.inputs(task["X_eval"]), task["y_eval"], check.scores)
 
 
 EVAL_BATCH = 500   # images per forward pass: im2col columns of a few MB, not one mmap()ed block of 50+ MB
 
 
-def accuracy(model, X: np.ndarray, y: np.ndarray) -> float:
-    """The fraction of ``X`` that ``model`` (test-mode scores: ``model.loss(X)``) classifies as ``y``,
-    computed batch by batch (each row's scores do not depend on the other rows)."""
-    predicted = np.concatenate([np.argmax(model.loss(X[i:i + EVAL_BATCH]), axis=1)
+def accuracy(model, X: np.ndarray, y: np.ndarray, scores=None) -> float:
+    """The fraction of ``X`` that ``model`` (test-mode scores: ``scores(model, X)``, default ``model.loss(X)``)
+    classifies as ``y``, computed batch by batch (each row's scores do not depend on the other rows)."""
+    scores = scores or (lambda m, x: m.loss(x))
+    predicted = np.concatenate([np.argmax(scores(model, X[i:i + EVAL_BATCH]), axis=1)
                                 for i in range(0, len(X), EVAL_BATCH)])
     return float(np.mean(predicted == y))
 
@@ -183,23 +226,17 @@ def train_reference(check: TrainingCheck, ref: Any, seed: int, *, linear: bool =
     np.random.seed(seed)
     try:
         if linear:
-            if check.linear_model is None:
-                raise ReferenceError(f"training check {check.name} has no linear_model to calibrate against")
-            cls, linear_kwargs = check.linear_model
-            kwargs = {k: v for k, v in check.model_kwargs.items() if k in ("num_classes", "weight_scale")}
-            input_dim = int(np.prod(check.model_kwargs["input_dim"]))    # 196, also for (1, 14, 14)
-            model = ref.cls(cls)(**linear_kwargs, input_dim=input_dim, dtype=np.float64, **kwargs)
+            model = check.linear_reference(ref)
         else:
             model = ref.cls(check.model)(**check.model_kwargs)
         if not untrained:
             data = {k: np.array(v) for k, v in sandbox_training_data(salt).items()}
             data["X_train"], data["X_val"] = shape(data["X_train"]), shape(data["X_val"])
-            solver = ref.cls(check.solver)(model, data, **check.solver_kwargs)
-            solver.train()
+            check.reference_train(ref, model, data)
     finally:
         np.random.set_state(state)
     task = training_task(salt)
-    return accuracy(model, shape(task["X_eval"]), task["y_eval"])
+    return accuracy(model, shape(task["X_eval"]), task["y_eval"], check.scores)
 
 
 def calibrate(check: TrainingCheck, ref: Any, seeds=CALIBRATION_SEEDS) -> dict:

@@ -18,7 +18,8 @@ a different one).  Its whole file system view is:
                                                                codec and the shims, the only grader code in the
                                                                sandbox; the shims, ``past.builtins`` for old
                                                                code, come after the package on the import path)
-    /sandbox/submission/cs231n                     read-only   (a copy of the student's package)
+    /sandbox/submission/<package>                  read-only   (a copy of the student's package, imported
+                                                               under its folder's name: cs231n, common, ...)
     /proc (its own pid namespace), /dev (null, zero, random, ...)
     /tmp                                           writable tmpfs of limited size (also HOME)
     /usr/share/datasets                            hidden (empty): the public copy of the hidden split
@@ -63,7 +64,7 @@ SANDBOX_SHIMS = SANDBOX_HARNESS + "/shims"
 HIDDEN_PATHS = ("/usr/share/datasets",)  # under /usr but must not be visible (public hidden-split labels)
 
 HERE = Path(__file__).resolve().parent
-INSIDE_DIR = HERE / "inside"  # THE folder mounted in the sandbox: worker.py, codec.py, shims/ (nothing else)
+INSIDE_DIR = HERE / "inside"  # THE folder mounted in the sandbox: worker.py, codec.py, missing_imports.py, shims/ (nothing else)
 
 
 @dataclass(frozen=True)
@@ -320,7 +321,8 @@ def stage_package(package_dir: str | os.PathLike, limits: Limits = Limits()) -> 
     """Copy the harness and the student's package into a fresh directory the sandbox user can read.
 
     Layout: ``<stage>/harness/`` (a copy of ``INSIDE_DIR``: the worker, the codec, ``shims/``),
-    ``<stage>/submission/cs231n/...``, ``<stage>/home`` (scratch dir of an unsandboxed worker).  Only regular files
+    ``<stage>/submission/<package>/...`` (the folder's own name, e.g. ``cs231n``: the name the package is
+    imported under), ``<stage>/home`` (scratch dir of an unsandboxed worker).  Only regular files
     and directories are copied: symlinks, devices, ``__pycache__`` and ``.pyc`` files are skipped (a stale
     .pyc must not replace a source file).
     The caller removes the stage (``shutil.rmtree``) when done.
@@ -328,16 +330,24 @@ def stage_package(package_dir: str | os.PathLike, limits: Limits = Limits()) -> 
     src = Path(package_dir)
     if not (src / "__init__.py").is_file():
         raise FileNotFoundError(f"{src} is not a Python package (no __init__.py)")
+    if not (src.name.isidentifier() and src.name.isascii()):
+        raise ValueError(f"{src}: a package folder must be named like a Python module")
     stage = private_tmpdir("cs231n-sandbox-")
     try:
         os.chmod(stage, 0o755)
         copy_inside(stage / "harness")
         (stage / "home").mkdir(mode=0o755)
-        _copy_package(src, stage / "submission" / "cs231n", limits)
+        _copy_package(src, stage / "submission" / src.name, limits)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
     return stage
+
+
+def staged_package(stage: Path) -> Path:
+    """The package folder of a stage made by ``stage_package`` (``<stage>/submission/<package>``)."""
+    (package,) = [p for p in (stage / "submission").iterdir() if p.is_dir()]
+    return package
 
 
 def copy_inside(dest: Path) -> Path:
@@ -403,7 +413,7 @@ def worker_command(stage: Path, *, sandboxed: bool, limits: Limits = Limits(),
         return WorkerCommand(confine_command(argv, limits=limits), env, str(stage / "home"), True,
                              [{"path": "/", "type": "the host's file system with the sandbox uid's rights"}])
     binds = {SANDBOX_HARNESS: str(stage / "harness"),
-             SANDBOX_SUBMISSION + "/cs231n": str(stage / "submission" / "cs231n")}
+             f"{SANDBOX_SUBMISSION}/{staged_package(stage).name}": str(staged_package(stage))}
     for dest, src in (extra_ro_binds or {}).items():
         if _under(dest, "/sandbox") or dest in ("/", "/tmp", "/proc", "/dev"):
             raise ValueError(f"extra bind {dest} would cover a sandbox mount")

@@ -89,7 +89,8 @@ class Sandbox:
     """One student's package, served by a (sandboxed) worker process.  See the module docstring.
 
     Inputs:
-    - package_dir: the assembled ``cs231n`` package folder (copied; mounted read-only in the sandbox).
+    - package_dir: the assembled package folder (copied; mounted read-only in the sandbox and imported under
+      the folder's name, e.g. ``cs231n``).
     - sandboxed: True (default) refuses to start unless ``launch.probe()`` passes; False must be explicit
       and runs the same worker as a plain subprocess with no isolation (``--no-sandbox``).
     - limits: Limits (per-call timeout, rlimits, /tmp size, frame cap, ...).
@@ -139,6 +140,7 @@ class Sandbox:
         self.starts = 0
         self.start_seconds: float | None = None  # how long the last worker start took
         self.last_output = ""  # what the student's code printed during the last request (tail)
+        self.last_modified: list[int] = []   # array arguments the last watched call changed in place
 
     # ------------------------------------------------------------------------------------ lifecycle
     def __enter__(self) -> "Sandbox":
@@ -402,6 +404,8 @@ class Sandbox:
             raise SandboxCrash(f"the worker sent a malformed response{detail}")
         out = resp.get("out", "")
         self.last_output = clean(out[-caps.CALL_OUTPUT:]) if type(out) is str else ""
+        modified = resp.get("modified")
+        self.last_modified = [i for i in modified[:64] if type(i) is int] if type(modified) is list else []
         if "value" in resp:
             return resp["value"]
         err = resp["error"]
@@ -426,14 +430,18 @@ class Sandbox:
         return f"{op} {name}" if name else op
 
     # ------------------------------------------------------------------------------------ the API
-    def call(self, target: str, /, *args, keep=(), timeout: float | None = None, **kwargs) -> Any:
+    def call(self, target: str, /, *args, keep=(), timeout: float | None = None, watch: bool = False,
+             **kwargs) -> Any:
         """Call ``target`` (e.g. 'cs231n.layers.affine_forward') in the worker -> its result as plain data.
 
         keep=(1,) returns element 1 of a tuple result as a Handle; keep=True the whole result.  Parts of
-        the result that are not plain data come back as Handles anyway.
+        the result that are not plain data come back as Handles anyway. With ``watch``, ``last_modified``
+        lists afterwards the positions of the array arguments the call changed in place.
         """
-        return self._request("call", {"target": target, "args": list(args), "kwargs": kwargs,
-                                      "keep": _keep(keep)}, timeout)
+        fields = {"target": target, "args": list(args), "kwargs": kwargs, "keep": _keep(keep)}
+        if watch:
+            fields["watch"] = True
+        return self._request("call", fields, timeout)
 
     def new(self, target: str, /, *args, timeout: float | None = None, **kwargs) -> Handle:
         """Construct ``target(*args, **kwargs)`` (e.g. a model class) in the worker -> a Handle to it."""
@@ -508,7 +516,8 @@ class Sandbox:
                     "network": "none (own network namespace, loopback only)",
                     "mounts": self._mounts or launch.mounts(
                         {launch.SANDBOX_HARNESS: "<stage>/harness",
-                         launch.SANDBOX_SUBMISSION + "/cs231n": "<stage>/submission/cs231n",
+                         f"{launch.SANDBOX_SUBMISSION}/{self.package_dir.name}":
+                             f"<stage>/submission/{self.package_dir.name}",
                          **self.extra_ro_binds}, self.limits),
                     "tools": (self._probe or {}).get("tools")}
         else:

@@ -16,6 +16,19 @@ from grader.sandbox.proxy import StudentError
 PKG = "cs231n"   # the package of a sandbox that does not say (``sb.package``: the assignment's)
 
 
+def tolerance(suite_file: str, name: str) -> float:
+    """The tolerance ``name`` of the manifest of the assignment whose suite file is ``suite_file``
+    (``TOL = tolerance(__file__, "fc_layers")``): each is declared there with the measurements behind it."""
+    from pathlib import Path
+
+    from grader.assignments import load_assignment
+
+    assignment = load_assignment(Path(suite_file).resolve().parent.parent.name)
+    if name not in assignment.tolerances:
+        raise KeyError(f"{assignment.name}'s manifest declares no tolerance {name!r}")
+    return assignment.tolerances[name].value
+
+
 def target(module: str, name: str, package: str = PKG) -> str:
     """``target('layers', 'affine_forward')`` -> ``'cs231n.layers.affine_forward'``."""
     return f"{package}.{module}.{name}"
@@ -25,23 +38,62 @@ def _package(sb) -> str:
     return getattr(sb, "package", PKG)
 
 
+def _inputs_kept(sb, name: str, inputs: str) -> None:
+    """After a watched call: the student's function must leave its array arguments unchanged (``inputs``:
+    'fail' - a forward pass or a loss that changes them fails, as it would break a notebook's numerical
+    gradient check; 'note' - said, at no cost, e.g. a backward pass overwriting ``dout``; 'ignore')."""
+    modified = getattr(sb, "last_modified", [])
+    if inputs == "ignore" or not modified:
+        return
+    which = ", ".join(f"argument {i + 1}" for i in modified)
+    text = f"{name} changed its input array ({which}) in place"
+    if inputs == "fail":
+        checks.fail(text + ": the caller's arrays must stay unchanged (an in-place `x -= ...` on an input "
+                    "breaks the numerical gradient checks of the notebooks, which call it again on the same x)",
+                    hint="work on a copy (`x = x - x.max(axis=1, keepdims=True)` instead of `x -= ...`)")
+    checks.note(text + "; it cost nothing here, but callers may still need that array")
+
+
+FLOAT_SIZE = "cannot be interpreted as an integer"
+
+
+def _float_size_hint(exc: StudentError) -> None:
+    """A size or loop bound computed with ``/`` (a float) where NumPy or range() needs an int: the student's
+    error, with a hint."""
+    if exc.exc_type == "TypeError" and FLOAT_SIZE in exc.message:
+        from grader.suites.plugin import feedback
+
+        text, _ = feedback(exc, None)
+        checks.fail(text, hint="a size computed with / is a float, even when it divides exactly: use integer "
+                               "division (//), e.g. H_out = 1 + (H + 2 * pad - HH) // stride")
+
+
 def forward(sb, module: str, name: str, *args, **kwargs) -> tuple[Any, Any]:
-    """Call a forward function ``(out, cache)``; the cache stays in the sandbox as a Handle."""
+    """Call a forward function ``(out, cache)``; the cache stays in the sandbox as a Handle. A forward
+    pass that changes its array arguments in place fails."""
     try:
-        result = sb.call(target(module, name, _package(sb)), *args, keep=(1,), **kwargs)
+        result = sb.call(target(module, name, _package(sb)), *args, keep=(1,), watch=True, **kwargs)
     except StudentError as exc:
+        _float_size_hint(exc)
         # The worker could not keep element 1: the result is not a tuple of at least 2 values.
         if exc.exc_type in ("TypeError", "IndexError") and "keep element" in exc.message \
                 and "Traceback" not in exc.traceback:
             checks.fail(f"{name} should return a tuple (out, cache)")
         raise
     out, cache = checks.sequence(result, 2, f"{name}(...)")
+    _inputs_kept(sb, name, "fail")
     return out, cache
 
 
-def call(sb, module: str, name: str, *args, n: int | None = None, **kwargs) -> Any:
-    """Call a function; with ``n`` the result must be a tuple of ``n`` values."""
-    result = sb.call(target(module, name, _package(sb)), *args, **kwargs)
+def call(sb, module: str, name: str, *args, n: int | None = None, inputs: str = "note", **kwargs) -> Any:
+    """Call a function; with ``n`` the result must be a tuple of ``n`` values. ``inputs``: what an array
+    argument changed in place costs ('fail', 'note' - the default, for backward passes -, 'ignore')."""
+    try:
+        result = sb.call(target(module, name, _package(sb)), *args, watch=inputs != "ignore", **kwargs)
+    except StudentError as exc:
+        _float_size_hint(exc)
+        raise
+    _inputs_kept(sb, name, inputs)
     if n is not None:
         return checks.sequence(result, n, f"{name}(...)")
     return result
@@ -81,19 +133,21 @@ def loss_and_grads(sb, model, X: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
 
 def check_model_loss(sb, model, case, keys, reg: float, tag: str, hint, weights: Sequence[str],
                      loss_tol: float = 1e-8, grad_tol: float = 1e-7) -> None:
-    """Set ``model.reg``, compare ``loss`` and every gradient with the reference (``tag``: '0' or 'reg')."""
+    """Set ``model.reg``, compare ``loss`` and every gradient with the reference (``tag``: '0' or 'reg');
+    the feedback names the phase (``reg = 0`` or ``reg > 0``)."""
+    phase = "reg = 0" if tag == "0" else "reg > 0"
     sb.setattr(model, "reg", reg)
     loss, grads = loss_and_grads(sb, model, case["X"], case["y"])
     params = {k: case[k] for k in keys}
     h = hint.l2_regularization(loss, case["loss_0"], case["loss_reg"], case["reg"], params, list(weights)) \
         if tag == "reg" else None
-    checks.close_scalar(loss, case[f"loss_{tag}"], "loss", loss_tol, hint=h)
-    checks.mapping(grads, "grads", keys, exact=True)
+    checks.close_scalar(loss, case[f"loss_{tag}"], f"loss ({phase})", loss_tol, hint=h)
+    checks.mapping(grads, f"grads ({phase})", keys, exact=True)
     for k in keys:
         gh = None
         if tag == "reg" and k in weights:
             gh = hint.reg_gradient(grads[k], case[f"grad_reg_{k}"], case[f"grad_0_{k}"], reg, case[k])
-        checks.close(grads[k], case[f"grad_{tag}_{k}"], f"grads[{k!r}]", grad_tol, hint=gh)
+        checks.close(grads[k], case[f"grad_{tag}_{k}"], f"grads[{k!r}] ({phase})", grad_tol, hint=gh)
 
 
 def init_stats(params: Any, case, weight_scale: float, name: str = "model.params", dtype=None,

@@ -26,7 +26,6 @@ from grader.sandbox.proxy import SandboxError
 from grader.suites._common import new_model
 from grader.suites.plugin import OutOfTime
 
-HISTORIES = ("loss_history", "train_acc_history", "val_acc_history")   # the Solver's, for the report
 MIN_MOVEMENT = 1e-6   # relative change of the parameters during training below which they "did not change"
 
 
@@ -49,10 +48,10 @@ def _expected_shapes(refs, name: str) -> dict[str, tuple]:
     return dict(_SHAPES[key])
 
 
-def _histories(sb, solver) -> dict | None:
-    """The Solver's histories (feedback for the report; nothing here can fail the test)."""
+def _histories(sb, trainer, check) -> dict | None:
+    """The training's histories (feedback for the report; nothing here can fail the test)."""
     try:
-        return {key: sb.getattr(solver, key) for key in HISTORIES}
+        return {key: sb.getattr(trainer, attr) for key, attr in check.HISTORIES.items()}
     except (SandboxError, OutOfTime):
         return None
 
@@ -63,12 +62,11 @@ def train_in_sandbox(sb, refs, name: str, seed: int, limits) -> tuple:
     None, params after training)``; the parameters after training as they came back (validated by
     ``judge_training``)."""
     check = refs.training_checks[name]
-    data = sb.put(training.sandbox_training_data(refs.salt, check))   # images shaped for the model
+    data = training.sandbox_training_data(refs.salt, check)   # images shaped for the model
     model = new_model(sb, check.model, seed, **check.model_kwargs)
     initial = _params(sb.getattr(model, "params"), _expected_shapes(refs, name), "after construction")
-    solver = sb.new(f"{refs.assignment.package}.{check.solver}", model, data, **check.solver_kwargs)
-    sb.call_method(solver, "train", timeout=limits.train_timeout)
-    histories = _histories(sb, solver)
+    trainer = check.sandbox_train(sb, refs.assignment.package, model, data, limits.train_timeout)
+    histories = _histories(sb, trainer, check)
     return initial, histories, sb.getattr(model, "params")
 
 
@@ -87,20 +85,20 @@ def run_training_check(sb, ref, name: str, seed: int, limits) -> float:
 def judge_training(ref, name: str, initial, histories, trained, info) -> float:
     check = ref.training_checks[name]
     if histories is not None and info is not None:
-        title = f"{check.question}: {check.model.rsplit('.', 1)[-1]} trained by the Solver"
+        title = f"{check.question}: {check.model.rsplit('.', 1)[-1]} trained by the {check.TRAINER}"
         info.training_curves.append(report.training_curve(check.name, title, **histories))
     expected = _expected_shapes(ref, name)
     trained = _params(trained, expected, "after training")
     moved = np.sqrt(sum(float(np.sum((trained[k] - initial[k]) ** 2)) for k in expected))
     scale = np.sqrt(sum(float(np.sum(initial[k] ** 2)) for k in expected))
     if not moved > MIN_MOVEMENT * max(scale, 1e-12):
-        checks.fail("the model's parameters did not change while the Solver trained it: the Solver must update "
-                    "model.params with the gradients of model.loss")
+        checks.fail(f"the model's parameters did not change while the {check.TRAINER} trained it: the "
+                    f"{check.TRAINER} must update model.params with the gradients of the model's loss")
     threshold = ref.threshold(name)
     accuracy = training.evaluate_params(check, ref.package, trained, ref.salt)
     if not accuracy >= threshold:
         typical = float(np.median(ref.manifest["calibration"][name]["accuracies"]))
-        checks.fail(f"after training with the Solver, the model classifies {accuracy:.1%} of held-out "
+        checks.fail(f"after training with the {check.TRAINER}, the model classifies {accuracy:.1%} of held-out "
                     f"images correctly; at least {threshold:.0%} is required (a correct implementation "
                     f"reaches about {typical:.0%})")
     return accuracy

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import caps
+from grader import caps, checks
 from grader.checks import CheckFailure
 from grader.sandbox.proxy import SandboxCrash, SandboxError, StaleHandle, StudentError, StudentTimeout
 from grader.text import clean
@@ -47,6 +47,8 @@ class SubmissionInfo:
     best_model: Path | None = None
     substituted: dict[str, str] = field(default_factory=dict)   # graded file -> why it is not the student's
     broken: dict[str, str] = field(default_factory=dict)        # graded file -> why it does not import
+    # graded file -> the modules it imports at its top level that the grader does not have (placeholders)
+    missing_imports: dict[str, list[str]] = field(default_factory=dict)
     # model class name -> its __init__ parameter names, read from the source (``grader.compat``; None:
     # unknown), so the suites pass keywords the submission's constructor accepts (``compat.adapt_kwargs``)
     constructor_params: dict[str, list[str] | None] = field(default_factory=dict)
@@ -97,9 +99,15 @@ class GuardedSandbox:
                 self.submission.timed_out.add(name.rsplit(".", 1)[-1])
             raise
 
-    def call(self, target, /, *args, keep=(), timeout=None, **kwargs):
+    def call(self, target, /, *args, keep=(), timeout=None, watch=False, **kwargs):
+        if watch:
+            kwargs["watch"] = True
         return self._noting_timeouts(target, lambda: self._sb.call(
             target, *args, keep=keep, timeout=self._timeout(timeout), **kwargs))
+
+    @property
+    def last_modified(self) -> list[int]:
+        return list(getattr(self._sb, "last_modified", []))
 
     def new(self, target, /, *args, timeout=None, **kwargs):
         return self._noting_timeouts(target, lambda: self._sb.new(
@@ -129,6 +137,9 @@ class GuardedSandbox:
 
     def flush(self):
         return self._sb.flush()
+
+    def release(self, *handles):
+        return self._sb.release(*handles)
 
 
 def _clip(text: str, n: int) -> str:
@@ -204,12 +215,12 @@ class SuitePlugin:
         return Path(str(item.fspath)).stem, item.name
 
     def pytest_configure(self, config):
-        config.addinivalue_line("markers", "files(*paths): graded files of cs231n/ the test exercises")
+        config.addinivalue_line("markers", "files(*paths): graded files of the package the test exercises")
         config.stash[PLUGIN_KEY] = self
 
     def guarded_sandbox(self) -> GuardedSandbox:
         if self._guarded is None:
-            raise NotGraded("Not graded: the submission has no cs231n package to run.")
+            raise NotGraded(f"Not graded: the submission has no {self._assignment.package} package to run.")
         return self._guarded
 
     def pytest_collectreport(self, report):
@@ -227,6 +238,7 @@ class SuitePlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
+        checks.take_notes()   # a test starts with no notes
         if self._prepare is not None and "sb" in item.fixturenames:
             prepare, self._prepare = self._prepare, None
             try:
@@ -239,10 +251,11 @@ class SuitePlugin:
         files = marker.args if marker is not None else ()
         for f in files:
             if f in self._submission.substituted:
-                raise NotGraded(f"Not graded: cs231n/{f} {self._submission.substituted[f]}.")
+                raise NotGraded(f"Not graded: {self._assignment.package}/{f} {self._submission.substituted[f]}.")
         for f in files:
             if f in self._submission.broken:
-                raise NotGraded(f"Not graded: cs231n/{f} could not be imported.\n{self._submission.broken[f]}")
+                raise NotGraded(f"Not graded: {self._assignment.package}/{f} could not be imported.\n"
+                                f"{self._submission.broken[f]}")
         if self.time_left() <= 0:
             raise OutOfTime()
 
@@ -263,6 +276,18 @@ class SuitePlugin:
         self._guarded.flush()
         return result
 
+    def _missing_import_note(self, item, text: str) -> str:
+        """A failed test of a file that imports modules the grader does not have says so."""
+        marker = item.get_closest_marker("files")
+        package = self._assignment.package
+        notes = [f"{package}/{f} imports {', '.join(self._submission.missing_imports[f])}, which the grader "
+                 "does not have (submit only the graded files; anything else they import must be a file the "
+                 "course provides)" for f in (marker.args if marker is not None else ())
+                 if self._submission.missing_imports.get(f)]
+        if not notes:
+            return text
+        return _clip(text + "\nNote: " + "; ".join(notes) + ".", caps.FEEDBACK)
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
@@ -272,10 +297,13 @@ class SuitePlugin:
             self._exc.setdefault(item.nodeid, call.excinfo.value)
         if report.when == "call" or (report.when == "setup" and report.failed):
             exc = self._exc.pop(item.nodeid, None)
+            notes = "".join(f"\nNote: {clean(n, caps.FEEDBACK_MESSAGE)}" for n in checks.take_notes())
             if report.passed:
-                self.outcomes[key] = Outcome(key[0], key[1], True, "", call.duration)
+                self.outcomes[key] = Outcome(key[0], key[1], True, _clip(notes.lstrip("\n"), caps.FEEDBACK),
+                                             call.duration)
             else:
                 text, error = feedback(exc, self._limits) if exc is not None else ("Failed.", None)
+                text = self._missing_import_note(item, text + notes)
                 self.outcomes[key] = Outcome(key[0], key[1], False, text, call.duration, error)
         elif report.when == "teardown" and report.failed and key in self.outcomes:
             exc = self._exc.pop(item.nodeid, None)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections import Counter
 
@@ -254,6 +255,23 @@ def test_documented_422_of_every_operation_is_the_error_schema(sqlite_service):
     assert "HTTPValidationError" not in spec["components"]["schemas"]
 
 
+def test_the_document_says_which_values_are_valid(sqlite_service):
+    """What schemathesis found (tests/hostile/test_openapi_fuzz.py): requests valid by the document that the
+    service refused. The document lists the assignments offered where an unknown one is refused, bounds
+    ``offset`` to 64 bits and says the upload's file is not empty."""
+    spec = httpx.get(sqlite_service.url + "openapi.json").json()
+    with sqlite_service.client(sqlite_service.student_token) as c:
+        offered = sorted(a["id"] for a in c.get("/api/v1/assignments").json()["items"])
+    form = spec["paths"]["/api/v1/submissions"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["properties"]["assignment"]["enum"] == offered
+    assert form["properties"]["file"]["minLength"] == 1
+    params = {p["name"]: p for p in spec["paths"]["/api/v1/gradebook.csv"]["get"]["parameters"]}
+    assert {"type": "string", "enum": offered} in params["assignment"]["schema"]["anyOf"]
+    params = {p["name"]: p for p in spec["paths"]["/api/v1/submissions"]["get"]["parameters"]}
+    assert params["offset"]["schema"]["maximum"] == 2**63 - 1
+    assert "enum" not in json.dumps(params["assignment"])      # a filter: any value is answered
+
+
 # ------------------------------------------------------------------------------ OPTIONS / 405
 
 @pytest.mark.parametrize("path,allowed", [("/api/v1/submissions", {"GET", "POST"}),
@@ -279,3 +297,47 @@ def test_a_nul_in_the_upload_form_is_not_a_500(service):
         r = post_raw(student, b"\x00\x01\x02", tiny_zip())
         assert r.status_code == 202, r.text
         assert student.get(r.json()["url"]).json()["filename"] == "submission.zip"
+
+
+# ----------------------------------------------------------------------------------- 5. JSON bodies
+
+BAD_BODIES = [
+    ("PUT", "/api/v1/assignments/assignment2/policy", {"published": "yes"}, "published"),
+    ("PUT", "/api/v1/assignments/assignment2/policy", {"published": 1}, "published"),
+    ("PUT", "/api/v1/assignments/assignment2/policy", {"max_submissions": "3"}, "max_submissions"),
+    ("PUT", "/api/v1/assignments/assignment2/policy", {"penalty_percent": "10"}, "penalty_percent"),
+    ("PUT", "/api/v1/assignments/assignment2/policy", {"due_at": 1764800000}, "due_at"),
+    ("PUT", "/api/v1/assignments/assignment2/policy", {"due": "2026-12-24T23:59:00Z"}, "due"),
+    ("POST", "/api/v1/regrades", {}, "submission_id"),
+    ("POST", "/api/v1/regrades", {"submission_id": "1"}, "submission_id"),
+    ("POST", "/api/v1/regrades", {"assignment": "assignment2", "student": "a\x00b"}, "student"),
+    ("PUT", "/api/v1/assignments/assignment2/extensions/alice", {"due_at": True}, "due_at"),
+]
+
+
+@pytest.mark.parametrize("method,path,body,named", BAD_BODIES, ids=[f"{m}-{p.rsplit('/', 1)[1]}-{n}-{i}"
+                                                                   for i, (m, p, _, n) in enumerate(BAD_BODIES)])
+def test_a_json_body_is_read_as_documented(service, method, path, body, named):
+    """Exactly the documented keys, each of its type (no string read as a number or a boolean, no number as
+    a time), no NUL: else the documented 422, naming the key, and nothing changed."""
+    with service.client(service.instructor_token) as c:
+        before = c.get("/api/v1/assignments").json()
+        r = c.request(method, path, json=body)
+        assert named in assert_error(r, 422, "validation_error")["detail"]
+        assert c.get("/api/v1/assignments").json() == before
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe{", b'{"published": tru', b"\x00"])
+def test_a_body_that_is_not_json_is_the_documented_422(service, raw):
+    with service.client(service.instructor_token) as c:
+        r = c.put("/api/v1/assignments/assignment2/policy", content=raw, headers={"content-type": "application/json"})
+    assert_error(r, 422, "validation_error")
+
+
+def test_a_json_integer_may_have_a_zero_fraction(sqlite_service):
+    with sqlite_service.client(sqlite_service.instructor_token) as c:
+        try:
+            r = c.put("/api/v1/assignments/assignment2/policy", json={"max_submissions": 3.0})
+            assert r.status_code == 200 and r.json()["max_submissions"] == 3, r.text
+        finally:
+            assert c.put("/api/v1/assignments/assignment2/policy", json={}).status_code == 200

@@ -38,7 +38,9 @@ GOOD = np.arange(6, dtype=np.float64).reshape(2, 3) + 1.0
     (GOOD.T.copy(), "expected shape (2, 3), got (3, 2)"),
     (np.where(GOOD > 3, np.nan, GOOD), "NaN or infinite"),
     (np.where(GOOD > 3, np.inf, GOOD), "NaN or infinite"),
-    (3.0, "got a value of type float"),
+    (GOOD.reshape(1, 6), "expected shape (2, 3), got (1, 6)"),
+    (np.array([1.0, 2.0]), "expected shape (2, 3), got (2,)"),
+    ("3.0", "got a value of type str"),
 ])
 def test_array_validation_rejects(value, fragment):
     with pytest.raises(checks.CheckFailure) as info:
@@ -82,7 +84,7 @@ def test_close_carries_the_hint():
     assert str(info.value).endswith("Hint: try this")
 
 
-@pytest.mark.parametrize("value", [True, np.bool_(True), None, "1.0", [1.0], np.array([1.0]), _handle()])
+@pytest.mark.parametrize("value", [True, np.bool_(True), None, "1.0", [1.0], np.array([1.0, 2.0]), _handle()])
 def test_scalar_rejects_non_numbers(value):
     with pytest.raises(checks.CheckFailure):
         checks.scalar(value, "loss")
@@ -90,7 +92,48 @@ def test_scalar_rejects_non_numbers(value):
 
 @pytest.mark.parametrize("value", [2, 2.0, np.float64(2.0), np.float32(2.0), np.int64(2), np.array(2.0)])
 def test_scalar_accepts_numbers(value):
+    checks.take_notes()
     assert checks.scalar(value, "loss") == 2.0
+    assert checks.take_notes() == []
+
+
+# ---- equal values in another shape or type: right, with a note naming the expected shape ----------------
+@pytest.mark.parametrize("value, shape, fragment", [
+    (np.ones((1, 3)), (3,), "expected shape (3,), got (1, 3)"),
+    (np.ones((3, 1)), (3,), "expected shape (3,), got (3, 1)"),
+    (np.ones(3), (1, 3), "expected shape (1, 3), got (3,)"),
+    (np.ones((2, 1, 3)), (2, 3), "expected shape (2, 3), got (2, 1, 3)"),
+    (1, (3,), "expected an array of shape (3,), got a scalar"),
+    (1.0, (2, 3), "expected an array of shape (2, 3), got a scalar"),
+    (np.float32(1.0), (3,), "got a scalar"),
+    (np.array(1.0), (3,), "got a scalar"),
+])
+def test_unit_dimensions_and_scalars_are_graded_with_a_note(value, shape, fragment):
+    checks.take_notes()
+    out = checks.array(value, "dgamma", shape=shape)
+    assert out.shape == shape and np.all(out == 1.0)
+    assert checks.close(value, np.ones(shape), "dgamma", 1e-12) == 0.0
+    notes = checks.take_notes()
+    assert len(notes) == 1 and notes[0].startswith("dgamma: ") and fragment in notes[0]
+
+
+def test_another_shape_with_wrong_values_still_fails():
+    with pytest.raises(checks.CheckFailure, match="relative error"):
+        checks.close(np.ones((1, 3)) * 2, np.ones(3), "running_mean", 1e-8)
+    with pytest.raises(checks.CheckFailure, match="relative error"):
+        checks.close(0, np.arange(3.0), "b1", 1e-8)
+
+
+def test_a_size_one_array_is_a_scalar_with_a_note():
+    checks.take_notes()
+    assert checks.scalar(np.array([[2.5]]), "loss") == 2.5
+    assert "expected a scalar, got an array of shape (1, 1)" in checks.take_notes()[0]
+
+
+def test_matches_makes_no_notes():
+    checks.take_notes()
+    assert checks.matches(np.ones((1, 3)), np.ones(3), 1e-8)
+    assert checks.take_notes() == []
 
 
 def test_sequence_and_mapping():

@@ -24,12 +24,18 @@ def grader_cli(course: Path, *args: str, timeout: float = 300) -> subprocess.Com
                           capture_output=True, text=True, timeout=timeout)
 
 
-def make_course(dest: Path) -> Path:
+ASSIGNMENTS = ("tiny", "tiny2", "tinynb")
+
+
+def make_course(dest: Path, edit=None) -> Path:
     """Copy the fixture course to ``dest`` and generate the starters and reference outputs of its assignments
-    (``tiny``, and ``tiny2`` which shares code with it)."""
+    (``tiny``; ``tiny2`` and ``tinynb``, which share its code; ``tinynb`` adds a notebook and tight limits).
+    ``edit(course)``, when given, changes the copy before anything is generated from it."""
     course = dest / "course"
     shutil.copytree(FIXTURE_COURSE, course, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
-    which = ("--assignment", "tiny", "--assignment", "tiny2")
+    if edit is not None:
+        edit(course)
+    which = [arg for name in ASSIGNMENTS for arg in ("--assignment", name)]
     for args in (("make-starter", *which), ("refresh-references", *which)):
         proc = grader_cli(course, *args)
         assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -246,15 +246,7 @@ class PostgresServer:
         subprocess.run(self._as_postgres() + [str(self.bindir / "initdb"), "-D", str(data), "-U", self.user,
                                               "--auth=trust", "-E", "UTF8", "--no-sync"],
                        check=True, capture_output=True, cwd="/tmp")
-        with open(log, "wb") as fh:
-            if os.geteuid() == 0:
-                shutil.chown(log, "postgres", "postgres")
-            self.proc = subprocess.Popen(
-                self._as_postgres() + [str(self.bindir / "postgres"), "-D", str(data), "-p", str(self.port),
-                                       "-h", "127.0.0.1", "-k", str(sockdir), "-c", "fsync=off",
-                                       "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                                       "-c", "max_connections=200"],
-                stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, cwd="/tmp")
+        self._launch()
         import psycopg
 
         def created():
@@ -267,6 +259,29 @@ class PostgresServer:
 
         _wait_for(created, 60, "postgres", self.proc, log)
         return self
+
+    def _launch(self) -> None:
+        data, sockdir, log = self.workdir / "data", self.workdir / "sock", self.workdir / "postgres.log"
+        with open(log, "ab") as fh:
+            if os.geteuid() == 0:
+                shutil.chown(log, "postgres", "postgres")
+            self.proc = subprocess.Popen(
+                self._as_postgres() + [str(self.bindir / "postgres"), "-D", str(data), "-p", str(self.port),
+                                       "-h", "127.0.0.1", "-k", str(sockdir), "-c", "fsync=off",
+                                       "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                                       "-c", "max_connections=200"],
+                stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, cwd="/tmp")
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Stop the server (fast shutdown: clients are disconnected), stay down ``down_seconds``, start it
+        again on the same port and data (what was committed survives)."""
+        import psycopg
+        _stop_group(self.proc, signal.SIGINT)
+        time.sleep(down_seconds)
+        self._launch()
+        _wait_for(lambda: psycopg.connect(host="127.0.0.1", port=self.port, user=self.user, dbname=self.database,
+                                          connect_timeout=2).close() or True,
+                  60, "postgres restart", self.proc, self.workdir / "postgres.log")
 
     def stop(self) -> None:
         _stop_group(self.proc, signal.SIGINT)      # SIGINT = fast shutdown

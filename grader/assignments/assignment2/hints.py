@@ -210,6 +210,27 @@ def conv_flipped(out: Any, x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: 
         return None
 
 
+def maxpool_overlap(dx: Any, x: np.ndarray, dout: np.ndarray, pool: dict) -> str | None:
+    """Overlapping windows (pool larger than the stride) whose gradients overwrite (``=``) each other at a
+    shared maximum instead of adding up (``+=``)."""
+    try:
+        ph, pw, s = pool["pool_height"], pool["pool_width"], pool["stride"]
+        at_max = np.zeros_like(x)       # dx[argmax] = dout: a later window replaces an earlier one's gradient
+        whole = np.zeros_like(x)        # dx[window] = mask * dout: a later window also writes zeros over it
+        for i in range(dout.shape[2]):
+            for j in range(dout.shape[3]):
+                region = (slice(None), slice(None), slice(i * s, i * s + ph), slice(j * s, j * s + pw))
+                window = x[region]
+                mask = window == window.max(axis=(2, 3), keepdims=True)
+                whole[region] = mask * dout[:, :, i, j][:, :, None, None]
+                at_max[region] = np.where(mask, dout[:, :, i, j][:, :, None, None], at_max[region])
+        message = ("the windows overlap (pool larger than the stride): an input that is the maximum of two "
+                   "windows gets the sum of both gradients, so add them (dx[...] += ...) instead of assigning")
+        return first(dx, {message: at_max}) or first(dx, {message: whole})
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def maxpool_backward(dx: Any, x: np.ndarray, dout: np.ndarray, pool: dict) -> str | None:
     """dout spread over the whole window instead of routed to the maximum."""
     try:

@@ -2,7 +2,9 @@
 
 ``dropout_semantics``: ``dropout_forward``'s ``p`` is the probability of DROPPING a unit in CS231n 2016/17
 and of KEEPING it from 2018 on. The probe runs ``dropout_forward`` with ``p=0.3`` on 10,000 units: about
-70% zeroed means keep-probability code, about 30% drop-probability code. The manifest declares which
+70% zeroed (the kept units scaled by 1/p) means keep-probability code, about 30% zeroed (scaled by 1/(1-p))
+drop-probability code; anything else (e.g. 30% zeroed but scaled by 1/p: buggy 2018+ code) is unknown and
+gets no note. The manifest declares which
 convention the assignment uses; ``dropout_note`` is the message for results.json when they differ (the
 tests keep the manifest's convention: a submission written for the other one fails the dropout tests and
 is told why).
@@ -20,11 +22,16 @@ PROBE_P = 0.3
 PROBE_SHAPE = (100, 100)
 
 
-def classify_fraction_zeroed(fraction: float, p: float = PROBE_P, tolerance: float = 0.08) -> str:
-    """``keep`` when about ``1 - p`` of the units were zeroed, ``drop`` when about ``p``, else ``unknown``."""
-    if abs(fraction - (1 - p)) < tolerance:
+def classify_fraction_zeroed(fraction: float, p: float = PROBE_P, tolerance: float = 0.08,
+                             scale: float | None = None) -> str:
+    """``keep`` when about ``1 - p`` of the units were zeroed, ``drop`` when about ``p``, else ``unknown``.
+
+    With ``scale`` (the kept outputs over their inputs), the convention must also be inverted dropout in
+    its own terms: ``1 / p`` for keep, ``1 / (1 - p)`` for drop (the 2016/17 starters); any other scale is
+    ``unknown`` - buggy code, not the other convention."""
+    if abs(fraction - (1 - p)) < tolerance and (scale is None or abs(scale * p - 1) < 1e-6):
         return "keep"
-    if abs(fraction - p) < tolerance:
+    if abs(fraction - p) < tolerance and (scale is None or abs(scale * (1 - p) - 1) < 1e-6):
         return "drop"
     return "unknown"
 
@@ -47,7 +54,10 @@ def detect_dropout_semantics(sandbox, target: str = "cs231n.layers.dropout_forwa
         return {"semantics": "unknown", "fraction_zeroed": None,
                 "error": "dropout_forward did not return an array of the input's shape"}
     fraction = float(np.mean(out == 0))
-    return {"semantics": classify_fraction_zeroed(fraction), "fraction_zeroed": round(fraction, 4), "error": ""}
+    kept = out[out != 0] / x[out != 0]
+    scale = float(np.mean(kept)) if kept.size and np.all(np.isfinite(kept)) and np.ptp(kept) <= 1e-9 else float("nan")
+    return {"semantics": classify_fraction_zeroed(fraction, scale=scale), "fraction_zeroed": round(fraction, 4),
+            "error": ""}
 
 
 def dropout_note(detected: dict[str, Any], declared: str) -> str | None:

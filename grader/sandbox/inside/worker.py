@@ -1,4 +1,5 @@
-"""THE ONLY grader code that runs inside the sandbox (with ``codec.py``, which it imports).
+"""THE ONLY grader code that runs inside the sandbox (with ``codec.py`` and ``missing_imports.py``, which it
+imports).
 
 Everything else of the grader -- hidden suites, reference outputs, the reference solution, scores -- stays in
 the trusted process and is never mounted in the sandbox.  This worker is started by ``launch.py`` as
@@ -6,6 +7,8 @@ the trusted process and is never mounted in the sandbox.  This worker is started
 (``proxy.py``) over its stdin/stdout pipes:
 
     call         {"target": "cs231n.layers.affine_forward", "args": [...], "kwargs": {...}, "keep": [1]}
+                 (with "watch": true the response says which array arguments the call changed in place:
+                 "modified": [argument positions])
     new          like call, the result always stays here as a Handle
     call_method  {"obj": <Handle>, "name": "loss", "args": ..., "kwargs": ..., "keep": ...}
     getattr      {"obj": <Handle>, "name": "params"}          (a dotted name walks attributes)
@@ -37,7 +40,8 @@ import resource
 import sys
 import traceback
 
-import codec  # the file next to this one (/sandbox/harness/codec.py): the only grader code imported here
+import codec  # the files next to this one (/sandbox/harness/): the only grader code imported here
+import missing_imports
 
 import numpy as np
 
@@ -275,6 +279,8 @@ def check_request(op, req: dict, table: HandleTable) -> None:
             raise _RequestError(f"'as' must be an int >= {TRUSTED_IDS}")
         if hid in table.objects:
             raise _RequestError(f"handle #{hid} is already in use")
+    if "watch" in req and (op != "call" or type(req["watch"]) is not bool):
+        raise _RequestError("watch is a bool of call requests")
     if "reseed" in req and not _is_seed(req["reseed"]):
         raise _RequestError("reseed must be an int in [0, 2**32)")
 
@@ -288,15 +294,28 @@ def reseed(seed: int) -> None:
     random.seed(seed)
 
 
+MODIFIED: list[int] = []   # positions of the array arguments the last watched call changed in place
+
+
+def _modified(args: tuple, before: list) -> list[int]:
+    return [i for i, copy in before
+            if not (type(args[i]) is np.ndarray and args[i].shape == copy.shape
+                    and np.array_equal(args[i], copy, equal_nan=True))]
+
+
 def run_op(op: str, req: dict):
     """Execute one request (validated by ``check_request``) -> the value to send back (may contain _Keep
     markers). Any exception raised here is classified as the student's."""
+    MODIFIED.clear()
     if "reseed" in req:
         reseed(req["reseed"])
     args, kwargs = tuple(req.get("args", ())), req.get("kwargs", {})
     keep = req.get("keep")
     if op == "call":
-        return with_keep(resolve(req["target"])(*args, **kwargs), keep)
+        before = [(i, a.copy()) for i, a in enumerate(args) if type(a) is np.ndarray] if req.get("watch") else []
+        result = resolve(req["target"])(*args, **kwargs)
+        MODIFIED.extend(_modified(args, before))
+        return with_keep(result, keep)
     if op == "new":
         return _Keep(resolve(req["target"])(*args, **kwargs))
     if op == "call_method":
@@ -347,6 +366,7 @@ def serve(root: str, max_output: int, limits: codec.CodecLimits) -> None:
     table = HandleTable()
     if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
         del sys.path[0]  # the harness directory is not part of the student's import path
+    missing_imports.install(root)
     channel.send(hello_info())
 
     while True:
@@ -377,6 +397,8 @@ def serve(root: str, max_output: int, limits: codec.CodecLimits) -> None:
                     table.put_as(req["as"], value)
                     value = None
                 response = {"seq": seq, "value": value}
+                if MODIFIED:
+                    response["modified"] = list(MODIFIED)
             except BaseException as e:  # noqa: BLE001 - includes SystemExit/KeyboardInterrupt from student code
                 response = {"seq": seq, "error": student_error(e, root)}
         response["out"] = capture.take()

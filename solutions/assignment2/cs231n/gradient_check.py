@@ -146,3 +146,17 @@ def grad_check_sparse(f, x, analytic_grad, num_checks=10, h=1e-5):
         errors.append(float(rel))
         print("numerical: %f analytic: %f, relative error: %e" % (grad_numerical, grad_analytic, rel))
     return errors
+
+
+def eval_numerical_gradient_net(net, inputs, output, h=1e-5):
+    """eval_numerical_gradient_blobs for a net object whose ``forward()`` (no arguments) reads the input
+    blobs and writes the output blob.
+
+    Inputs:
+    - net: an object with a method forward()
+    - inputs, output, h: as in eval_numerical_gradient_blobs
+
+    Returns:
+    - numeric_diffs: A list of arrays, one per input blob
+    """
+    return eval_numerical_gradient_blobs(lambda *args: net.forward(), inputs, output, h=h)

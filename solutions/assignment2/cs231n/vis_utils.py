@@ -51,3 +51,23 @@ def vis_grid(Xs):
         y, x = divmod(n, B)
         G[y * H + y + 1:(y + 1) * H + y + 1, x * W + x + 1:(x + 1) * W + x + 1, :] = Xs[n]
     return G
+
+
+def vis_nn(rows):
+    """Visualize a grid of images given as rows of equally sized images.
+
+    Inputs:
+    - rows: a list of lists of arrays, every array of shape (H, W, C)
+
+    Returns:
+    - grid: Array of shape (R*H + R + 1, K*W + K + 1, C) for R rows of K images, images separated by one
+      pixel and the background set to the maximum value of all the images.
+    """
+    R, K = len(rows), len(rows[0])
+    H, W, C = rows[0][0].shape
+    G = np.ones((R * H + R + 1, K * W + K + 1, C), dtype=rows[0][0].dtype)
+    G *= max(np.max(img) for row in rows for img in row)
+    for y in range(R):
+        for x in range(K):
+            G[y * H + y + 1:(y + 1) * H + y + 1, x * W + x + 1:(x + 1) * W + x + 1, :] = rows[y][x]
+    return G

@@ -67,7 +67,7 @@ def test_solutions_get_full_marks(graded, isolation):
     assert [t["name"] for t in r["tests"] if t["status"] != "passed"] == []
     assert r["score"] == _max(r) > 100
     assert r["output_format"] == r["test_output_format"] == "text"
-    assert r["leaderboard"][0]["name"] == "Best model accuracy" and r["leaderboard"][0]["value"] >= 0.85
+    assert r["leaderboard"][0]["name"] == "Accuracy of best_model.npz" and r["leaderboard"][0]["value"] >= 0.85
     assert is_private(root / "source") and is_private(root / "source" / "grader-secret")
 
 

@@ -13,7 +13,8 @@ Each variant is a declarative record, applied to a copy of the solutions folder 
 - ``truncate=n``: ``path`` is cut to its first ``n`` bytes (a binary file broken in transit).
 
 ``path`` is relative to the submission folder (``cs231n/layers.py``, ``best_model.npz``).
-``question`` is the question the mistake is aimed at (points may be lost elsewhere too: a broken layer
+``right=True`` marks a variant that is correct after all (equal values in another shape, which the grader
+now accepts with a note): it must score full marks. ``question`` is the question the mistake is aimed at (points may be lost elsewhere too: a broken layer
 also breaks the networks built from it).
 """
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Variant:
     delete: bool = False
     truncate: int | None = None
     why: str = ""
+    right: bool = False
 
     def __post_init__(self):
         kinds = [self.old is not None, self.delete, self.truncate is not None]
@@ -169,7 +171,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("q8_groupnorm_dgamma_shape", "Q8", LAYERS,
             "    dgamma = (dout * x_hat).sum(axis=(0, 2, 3), keepdims=True)\n",
             "    dgamma = (dout * x_hat).sum(axis=(0, 2, 3))\n",
-            why="dgamma of shape (C,) instead of gamma's (1, C, 1, 1)"),
+            why="dgamma of shape (C,) instead of gamma's (1, C, 1, 1): equal values, full marks with a note",
+            right=True),
     Variant("q8_cnn_init_ignores_pooling", "Q8", CNN,
             "np.random.randn(num_filters * H_pool * W_pool, hidden_dim)",
             "np.random.randn(num_filters * H * W, hidden_dim)",

@@ -343,3 +343,24 @@ def test_unknown_handle_in_a_request_does_not_desynchronize_the_protocol(sb):
     with pytest.raises(StaleHandle):
         sb.call("cs231n.layers.echo", np.zeros((300, 1000)), forged, np.ones(5))  # arrays after the handle
     assert sb.call("cs231n.layers.echo", 3) == ((3,), {}) and sb.starts == starts
+
+
+def test_a_package_is_imported_under_its_folders_name(tmp_path):
+    """A package folder named other than cs231n (the manifest's ``package``) is mounted and imported under
+    its own name, and a name that is not a module name is refused before anything starts."""
+    pkg = tmp_path / "common"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "ops.py").write_text("class Twice:\n    def forward(self, x):\n        return 2 * x\n")
+    with Sandbox(pkg, sandboxed=SANDBOXED, limits=Limits(timeout=20)) as box:
+        layer = box.new("common.ops.Twice")
+        np.testing.assert_array_equal(box.call_method(layer, "forward", np.arange(3.0)), [0.0, 2.0, 4.0])
+        with pytest.raises(StudentError):
+            box.call("cs231n.ops.Twice")
+        if SANDBOXED:
+            assert "/sandbox/submission/common" in str(box.info["mounts"])
+    bad = tmp_path / "not-a-module"
+    bad.mkdir()
+    (bad / "__init__.py").write_text("")
+    with pytest.raises(ValueError):
+        launch.stage_package(bad)

@@ -4,7 +4,7 @@ import pytest
 
 from grader import checks
 from grader.assignments.assignment2.cases import FC_DIMS
-from grader.suites._common import check_model_loss, init_stats, new_model, scores, set_params
+from grader.suites._common import check_model_loss, init_stats, new_model, scores, set_params, tolerance
 from grader.suites._training import run_training_check
 
 pytestmark = pytest.mark.files("classifiers/fc_net.py", "layers.py", "layer_utils.py")
@@ -12,6 +12,9 @@ pytestmark = pytest.mark.files("classifiers/fc_net.py", "layers.py", "layer_util
 MODEL = "classifiers.fc_net.FullyConnectedNet"
 KEYS = ("W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4")
 WEIGHTS = ("W1", "W2", "W3", "W4")
+SCORES_TOL = tolerance(__file__, "model_scores")
+LOSS_TOL = tolerance(__file__, "model_loss")
+GRAD_TOL = tolerance(__file__, "model_grads")
 
 
 def _model(sb, ref, seed):
@@ -30,17 +33,17 @@ def test_fc_net_init(sb, ref, seed):
 
 def test_fc_net_scores(sb, ref, seed):
     c, model = _model(sb, ref, seed)
-    checks.close(scores(sb, model, c["X"], c["scores"].shape), c["scores"], "scores", 1e-9)
+    checks.close(scores(sb, model, c["X"], c["scores"].shape), c["scores"], "scores", SCORES_TOL)
 
 
 def test_fc_net_loss(sb, ref, seed, hint):
     c, model = _model(sb, ref, seed)
-    check_model_loss(sb, model, c, KEYS, 0.0, "0", hint, weights=WEIGHTS)
+    check_model_loss(sb, model, c, KEYS, 0.0, "0", hint, weights=WEIGHTS, loss_tol=LOSS_TOL, grad_tol=GRAD_TOL)
 
 
 def test_fc_net_loss_regularized(sb, ref, seed, hint):
     c, model = _model(sb, ref, seed)
-    check_model_loss(sb, model, c, KEYS, c["reg"], "reg", hint, weights=WEIGHTS)
+    check_model_loss(sb, model, c, KEYS, c["reg"], "reg", hint, weights=WEIGHTS, loss_tol=LOSS_TOL, grad_tol=GRAD_TOL)
 
 
 def test_fc_net_training(sb, ref, seed, limits):

@@ -4,11 +4,16 @@ import pytest
 
 from grader import checks
 from grader.assignments.assignment2.cases import FC_NORM_DIMS
-from grader.suites._common import call, check_model_loss, forward, loss_and_grads, new_model, scores, set_params
+from grader.suites._common import (call, check_model_loss, forward, loss_and_grads, new_model, scores,
+                                    set_params, tolerance)
 
 pytestmark = pytest.mark.files("layers.py")
 
-TOL = 1e-8
+TOL = tolerance(__file__, "norm_layers")
+LOSS_TOL = tolerance(__file__, "model_loss")
+GRAD_TOL = tolerance(__file__, "norm_model_grads")
+DX_TOL = tolerance(__file__, "norm_dx")
+SCORES_TOL = tolerance(__file__, "norm_model_scores")
 MODEL = "classifiers.fc_net.FullyConnectedNet"
 KEYS = ("W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3")
 WEIGHTS = ("W1", "W2", "W3")
@@ -43,7 +48,7 @@ def _bn_backward(sb, ref, case, fn):
     _, cache = forward(sb, "layers", "batchnorm_forward", c["x"], c["gamma"], c["beta"],
                        {"mode": "train", "eps": c["eps"]})
     dx, dgamma, dbeta = call(sb, "layers", fn, c["dout"], cache, n=3)
-    checks.close(dx, c["dx"], "dx", 1e-7)
+    checks.close(dx, c["dx"], "dx", DX_TOL)
     checks.close(dgamma, c["dgamma"], "dgamma", TOL)
     checks.close(dbeta, c["dbeta"], "dbeta", TOL)
 
@@ -67,7 +72,7 @@ def test_layernorm_backward(sb, ref):
     c = ref("Q5/layernorm")
     _, cache = forward(sb, "layers", "layernorm_forward", c["x"], c["gamma"], c["beta"], {"eps": c["eps"]})
     dx, dgamma, dbeta = call(sb, "layers", "layernorm_backward", c["dout"], cache, n=3)
-    checks.close(dx, c["dx"], "dx", 1e-7)
+    checks.close(dx, c["dx"], "dx", DX_TOL)
     checks.close(dgamma, c["dgamma"], "dgamma", TOL)
     checks.close(dbeta, c["dbeta"], "dbeta", TOL)
 
@@ -82,24 +87,29 @@ def _fc_model(sb, ref, seed, normalization):
 @pytest.mark.files(*FC_FILES)
 def test_fc_batchnorm_loss(sb, ref, seed, hint):
     c, model = _fc_model(sb, ref, seed, "batchnorm")
-    check_model_loss(sb, model, c, KEYS, 0.0, "0", hint, weights=WEIGHTS, grad_tol=1e-6)
-    check_model_loss(sb, model, c, KEYS, c["reg"], "reg", hint, weights=WEIGHTS, grad_tol=1e-6)
+    check_model_loss(sb, model, c, KEYS, 0.0, "0", hint, weights=WEIGHTS, loss_tol=LOSS_TOL,
+                     grad_tol=GRAD_TOL)
+    check_model_loss(sb, model, c, KEYS, c["reg"], "reg", hint, weights=WEIGHTS, loss_tol=LOSS_TOL,
+                     grad_tol=GRAD_TOL)
 
 
 @pytest.mark.files(*FC_FILES)
 def test_fc_batchnorm_running_stats(sb, ref, seed):
     """Test-mode scores before and after two training passes: the running statistics are used and kept."""
     c, model = _fc_model(sb, ref, seed, "batchnorm")
-    checks.close(scores(sb, model, c["X"], c["scores"].shape), c["scores"], "scores (test mode, before training)", 1e-7)
+    checks.close(scores(sb, model, c["X"], c["scores"].shape), c["scores"], "scores (test mode, before training)",
+                 SCORES_TOL)
     for reg in (0.0, c["reg"]):
         sb.setattr(model, "reg", reg)
         loss_and_grads(sb, model, c["X"], c["y"])
     checks.close(scores(sb, model, c["X"], c["scores_after"].shape), c["scores_after"],
-                 "scores (test mode, after two training passes)", 1e-7)
+                 "scores (test mode, after two training passes)", SCORES_TOL)
 
 
 @pytest.mark.files(*FC_FILES)
 def test_fc_layernorm_loss(sb, ref, seed, hint):
     c, model = _fc_model(sb, ref, seed, "layernorm")
-    check_model_loss(sb, model, c, KEYS, 0.0, "0", hint, weights=WEIGHTS, grad_tol=1e-6)
-    check_model_loss(sb, model, c, KEYS, c["reg"], "reg", hint, weights=WEIGHTS, grad_tol=1e-6)
+    check_model_loss(sb, model, c, KEYS, 0.0, "0", hint, weights=WEIGHTS, loss_tol=LOSS_TOL,
+                     grad_tol=GRAD_TOL)
+    check_model_loss(sb, model, c, KEYS, c["reg"], "reg", hint, weights=WEIGHTS, loss_tol=LOSS_TOL,
+                     grad_tol=GRAD_TOL)

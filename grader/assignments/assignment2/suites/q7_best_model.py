@@ -13,17 +13,17 @@ at 0.10, a linear classifier reaches about 0.80-0.84, the solutions' two-hidden-
 """
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from grader import checks
+from grader.suites import _npz
+from grader.suites._saved_model import check_loaded, check_tier, evaluate_once
 from grader.assignments import load_assignment
 from grader.assignments.assignment2.cases import hidden_split
 
-MAX_MEMBERS = 200
 MAX_PARAMS = 10_000_000                   # parameters of the declared network (the solutions' model: ~0.3M)
 MAX_ELEMENTS = MAX_PARAMS + 200_000       # array entries of the whole file (parameters, statistics, meta)
 MAX_UNCOMPRESSED = 96 * 1024 * 1024       # bytes of the arrays once uncompressed (10M float64 + slack)
@@ -51,70 +51,10 @@ def _meta_int(arrays: dict, key: str) -> int:
     return int(v[()])
 
 
-def _check_npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
-    """The array an entry declares must fit in the entry (no allocation bigger than the data) -> its
-    number of entries."""
-    name = info.filename[:80]
-    try:
-        with zf.open(info) as f:
-            version = np.lib.format.read_magic(f)
-            if version == (1, 0):
-                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
-            elif version in ((2, 0), (3, 0)):
-                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
-            else:
-                raise ValueError("unknown version")
-            header = f.tell() if hasattr(f, "tell") else 0
-    except Exception:  # noqa: BLE001 - malformed headers are the student's file
-        checks.fail(f"best_model.npz: entry {name!r} is not a valid .npy array")
-    if dtype.hasobject:
-        checks.fail(f"best_model.npz: entry {name!r} holds Python objects; save only numeric arrays and strings")
-    count = int(np.prod(shape, dtype=np.float64))
-    if count * dtype.itemsize > info.file_size - header:
-        checks.fail(f"best_model.npz: entry {name!r} declares more data than it holds")
-    return count
-
-
 def read_npz(path: Path, max_bytes: int) -> dict[str, np.ndarray]:
-    """The arrays of ``path``, refusing pickles, odd members and oversized content."""
-    try:
-        size = path.stat().st_size
-    except OSError:
-        checks.fail("best_model.npz could not be read")
-    if size > max_bytes:
-        checks.fail(f"best_model.npz is {size / 2**20:.1f} MiB; the limit is {max_bytes / 2**20:.0f} MiB")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            if len(infos) > MAX_MEMBERS:
-                checks.fail(f"best_model.npz holds {len(infos)} entries (limit {MAX_MEMBERS})")
-            if sum(i.file_size for i in infos) > MAX_UNCOMPRESSED:
-                checks.fail(f"best_model.npz is too large once uncompressed (limit {MAX_UNCOMPRESSED / 2**20:.0f} MiB)")
-            elements = 0
-            for info in infos:
-                if not info.filename.endswith(".npy") or "/" in info.filename or info.is_dir():
-                    checks.fail(f"best_model.npz holds an entry that is not an array: {info.filename[:80]!r}")
-                elements += _check_npy_header(zf, info)
-            if elements > MAX_ELEMENTS:
-                checks.fail(f"best_model.npz holds {elements:,} numbers; models of up to {MAX_PARAMS:,} "
-                            "parameters are graded")
-    except checks.CheckFailure:
-        raise
-    except zipfile.BadZipFile:
-        checks.fail("best_model.npz is not a valid .npz file (save it with np.savez or cs231n.model_io.save_model)")
-    except Exception as exc:  # noqa: BLE001 - a corrupt file (NotImplementedError, OSError, ...) is the student's
-        checks.fail(f"best_model.npz could not be read ({type(exc).__name__}): save it again with "
-                    "cs231n.model_io.save_model")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except Exception as exc:  # noqa: BLE001 - pickled objects, corrupt members: all the student's file
-        checks.fail(f"best_model.npz could not be read without pickle ({type(exc).__name__}); "
-                    "save only numeric arrays and strings")
-    for k, v in arrays.items():
-        if type(v) is not np.ndarray:
-            checks.fail(f"best_model.npz: entry {k!r} is not an array")
-    return arrays
+    """The arrays of ``path``, refusing pickles, odd members and oversized content (``grader.suites._npz``)."""
+    return _npz.read_npz(path, max_bytes, max_elements=MAX_ELEMENTS, max_uncompressed=MAX_UNCOMPRESSED,
+                         max_params=MAX_PARAMS, label="best_model.npz", saver="cs231n.model_io.save_model")
 
 
 def build_model(arrays: dict[str, np.ndarray]):
@@ -214,42 +154,22 @@ def evaluate(path: Path, max_bytes: int, mean_image: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def evaluation(submission, assignment, ref):
     """(accuracy, None) or (None, failure) of the submission's best_model.npz, computed once."""
-    spec = assignment.best_model
-    path = submission.best_model
-    if path is None:
-        return None, checks.CheckFailure(f"no {spec.file} was found in your submission (FullyConnectedNets.ipynb "
-                                         "saves it with cs231n.model_io.save_model)")
-    try:
-        accuracy = evaluate(Path(path), spec.max_bytes, ref("Q7/best_model")["mean_image"])
-        submission.measures["Best model accuracy"] = accuracy
-        return accuracy, None
-    except checks.CheckFailure as exc:
-        return None, exc
-
-
-def _tier(name: str, evaluation, assignment) -> None:
-    accuracy, failure = evaluation
-    if failure is not None:
-        raise failure
-    needed = assignment.best_model.tiers[name]
-    if not accuracy >= needed:
-        checks.fail(f"best_model.npz classifies {accuracy:.1%} of the hidden test images correctly; this "
-                    f"test needs at least {needed:.0%}")
+    mean_image = ref("Q7/best_model")["mean_image"]
+    return evaluate_once(submission, assignment, lambda path, max_bytes: evaluate(path, max_bytes, mean_image),
+                         "FullyConnectedNets.ipynb saves it with cs231n.model_io.save_model")
 
 
 def test_best_model_loads(evaluation):
-    _, failure = evaluation
-    if failure is not None:
-        raise failure
+    check_loaded(evaluation)
 
 
 def test_best_model_accuracy_70(evaluation, assignment):
-    _tier("test_best_model_accuracy_70", evaluation, assignment)
+    check_tier("test_best_model_accuracy_70", evaluation, assignment)
 
 
 def test_best_model_accuracy_80(evaluation, assignment):
-    _tier("test_best_model_accuracy_80", evaluation, assignment)
+    check_tier("test_best_model_accuracy_80", evaluation, assignment)
 
 
 def test_best_model_accuracy_85(evaluation, assignment):
-    _tier("test_best_model_accuracy_85", evaluation, assignment)
+    check_tier("test_best_model_accuracy_85", evaluation, assignment)

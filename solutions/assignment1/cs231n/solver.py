@@ -1,0 +1,1 @@
+../../assignment2/cs231n/solver.py
