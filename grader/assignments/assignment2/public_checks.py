@@ -7,7 +7,8 @@ The grader runs tests of the same names on other inputs.
 """
 import numpy as np
 
-from . import array, check, close, close_scalar, fail, matches, module, numeric_gradient, params_of, rel_error
+from . import (array, check, close, close_scalar, fail, grad_close, init_ok, lin, matches, model_gradients, module,
+               numeric_gradient, pair, params_of, rel_error)
 
 NOTEBOOK_PARTS = {
     "FullyConnectedNets": [("Q1", "# Two-layer network"), ("Q2", "# Multilayer network"),
@@ -16,60 +17,6 @@ NOTEBOOK_PARTS = {
     "Dropout": [("Q6", "# Regularization experiment")],
     "ConvolutionalNetworks": [("Q8", None)],
 }
-
-
-def lin(shape, lo, hi):
-    return np.linspace(lo, hi, int(np.prod(shape))).reshape(shape)
-
-
-def pair(value, what, n=2):
-    """``value`` unpacked into ``n`` items, or a failure that says what came back."""
-    if value is None:
-        fail(f"{what} returned None: not implemented yet")
-    try:
-        items = tuple(value)
-    except TypeError:
-        fail(f"{what} should return {n} values, got {type(value).__name__}")
-    if len(items) != n:
-        fail(f"{what} should return {n} values, got {len(items)}")
-    return items
-
-
-def grad_close(analytic, f, x, df, what, tol):
-    """``analytic`` against the numeric gradient of ``sum(f(x) * df)`` (``x`` perturbed in place)."""
-    arr = array(analytic, what, np.shape(x))
-    close(arr, numeric_gradient(f, x, df), what, tol)
-
-
-def model_gradients(model, X, y, keys, tol, h=1e-5):
-    """Every gradient of ``model.loss(X, y)`` against finite differences of the loss."""
-    params = params_of(model, keys)
-    _, grads = pair(model.loss(X, y), "model.loss(X, y)")
-    if not isinstance(grads, dict):
-        fail("model.loss(X, y) should return (loss, grads) with grads a dict")
-    for k in keys:
-        if k not in grads:
-            fail(f"grads has no entry {k!r}")
-        g = array(grads[k], f"grads[{k!r}]", np.shape(params[k]))
-        numeric = numeric_gradient(lambda _: model.loss(X, y)[0], params[k], 1.0, h=h)
-        err = rel_error(g, numeric)
-        limit = tol.get(k[0], tol.get("*")) if isinstance(tol, dict) else tol
-        if not err <= limit:
-            fail(f"grads[{k!r}]: relative error {err:.2e} against the numeric gradient (at most {limit:.0e})")
-
-
-def init_ok(params, shapes, weight_scale, rel_tol=0.2):
-    for k, shape in shapes.items():
-        arr = array(params[k], f"model.params[{k!r}]", shape)
-        if k.startswith("W"):
-            if not abs(arr.std() - weight_scale) <= rel_tol * weight_scale:
-                fail(f"model.params[{k!r}]: the standard deviation of the initial weights should be "
-                     f"weight_scale; it is {arr.std() / weight_scale:.3g} times weight_scale")
-        elif k.startswith("gamma"):
-            if not np.all(arr == 1):
-                fail(f"model.params[{k!r}]: should be initialised to ones")
-        elif not np.all(arr == 0):
-            fail(f"model.params[{k!r}]: should be initialised to zeros")
 
 
 # ============================================================================================== Q1
