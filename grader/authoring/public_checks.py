@@ -5,7 +5,11 @@ student may read (it never imports the grader), one function per hidden test, re
 ``@check("Q1", "test_affine_forward", hint="...")`` (the manifest's question and test name, and the hint
 printed when it fails; string literals or module-level string constants, so that they can be read without
 running the file; a check may replace the hint by a more precise one with ``fail(message, hint)``), on public inputs only (the notebooks' canonical inputs and values; no hidden
-value, no salt). Its helpers come from the generated package (``from . import check, close, module``).
+value, no salt). Its helpers come from the generated package (``from . import check, close, module, ...``:
+``module`` imports the student's module afresh; ``close``, ``close_scalar``, ``array``, ``fail(message, hint)``,
+``matches`` (a known mistake's result), ``numeric_gradient``, ``grad_close``, ``model_gradients``, ``init_ok``,
+``lin``, ``pair``: see ``student_check/__init__.py``). Values the notebooks do not print are the solutions'
+on the same public inputs, written into the file.
 An optional ``NOTEBOOK_PARTS = {"Notebook": [("Q1", "# Heading of the next part"), ("Q2", None)]}`` puts
 a cell running that question's check before the markdown cell starting with that heading (None: at the
 end of the notebook).
