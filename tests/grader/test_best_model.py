@@ -12,6 +12,7 @@ from grader.assignments import load_assignment
 from grader.assignments.assignment2.cases import hidden_split
 from grader.assignments.assignment2.suites import q7_best_model as q7
 from grader.references import References
+from grader.suites._saved_model import check_tier
 
 LIMIT = 50 * 2**20
 
@@ -69,8 +70,8 @@ def test_a_valid_but_untrained_model_loads_and_fails_the_tiers(tmp_path, model_i
     q7.test_best_model_loads((accuracy, None))
     for tier in assignment.best_model.tiers:
         with pytest.raises(checks.CheckFailure, match="hidden test images"):
-            q7._tier(tier, (accuracy, None), assignment)
-    q7._tier("test_best_model_accuracy_70", (0.7, None), assignment)   # the tier's boundary passes
+            check_tier(tier, (accuracy, None), assignment)
+    check_tier("test_best_model_accuracy_70", (0.7, None), assignment)   # the tier's boundary passes
 
 
 @pytest.mark.parametrize("change, fragment", [
