@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from . import (array, check, close, close_scalar, fail, grad_close, init_ok, lin, matches, model_gradients, module,
-               numeric_gradient, pair, params_of, rel_error)
+               numeric_gradient, pair, params_of)
 
 NOTEBOOK_PARTS = {
     "knn": [("Q1", None)],

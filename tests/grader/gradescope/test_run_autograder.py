@@ -8,7 +8,6 @@ The time of each ``run_autograder`` and the tier it reported are printed (``pyte
 from __future__ import annotations
 
 import shutil
-import textwrap
 
 import pytest
 
