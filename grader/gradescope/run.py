@@ -54,7 +54,7 @@ def isolation() -> dict:
     return {"ok": bool(probe.get("ok")), "tier": probe.get("tier") if probe.get("ok") else None,
             "network": probe.get("network") or ("none (own network namespace, loopback only)"
                                                if probe.get("tier") == launch.BUBBLEWRAP else None),
-            "reason": probe.get("reason"),
+            "reason": probe.get("reason"), "readable_data": probe.get("readable_data") or [],
             "description": launch.TIER_DESCRIPTIONS.get(probe.get("tier")) if probe.get("ok") else None}
 
 
@@ -85,8 +85,8 @@ def grade(root: Path, assignment: str) -> dict:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     tier = (graded.get("extra_data") or {}).get("sandbox", {}).get("tier") or iso["tier"]
-    return gs_results.for_gradescope(graded, {**{k: iso[k] for k in ("tier", "network", "description")},
-                                              "tier": tier})
+    return gs_results.for_gradescope(graded, {**{k: iso[k] for k in ("tier", "network", "description",
+                                                                     "readable_data")}, "tier": tier})
 
 
 def main(argv: list[str] | None = None) -> int:

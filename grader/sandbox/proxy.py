@@ -508,6 +508,7 @@ class Sandbox:
                     "uid": hello.get("uid", self.limits.uid), "gid": hello.get("gid", self.limits.gid),
                     "network": self._probe.get("network"), "mounts": self._mounts,
                     "unreadable_to_the_sandbox": self._probe.get("checked_unreadable"),
+                    "readable_data_bubblewrap_would_hide": self._probe.get("readable_data"),
                     "tools": self._probe.get("tools")}
         elif self.sandboxed:
             base = {"sandboxed": True, "tier": launch.BUBBLEWRAP,
