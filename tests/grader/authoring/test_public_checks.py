@@ -184,3 +184,13 @@ def test_load_refuses_checks_that_disagree_with_the_manifest(tmp_path):
         public_checks.declared("@check('Q1', 'test_a', hint=make())\ndef f(): pass\n", "x")
     consts, _ = public_checks.declared("H = 'a' + 'b'\n@check('Q1', 'test_a', hint=H + 'c')\ndef f(): pass\n", "x")
     assert consts == [("Q1", "test_a", "abc")]
+
+
+def test_hints_speak_as_the_hidden_tests_do(assignment):
+    """Public hints reuse the hidden hints' sentences (the known-mistake texts of hints.py and the suites)."""
+    hidden = "".join(p.read_text(encoding="utf-8") for p in [assignment.grader_dir / "hints.py",
+                                                              *assignment.suite_paths()] if p.is_file())
+    hidden = " ".join(hidden.split()).replace('" "', "")
+    hints = set(_declared(assignment).values())
+    reused = [h for h in hints if any(part.strip() and part.strip() in hidden for part in h.split("; "))]
+    assert len(reused) >= 3, sorted(hints)

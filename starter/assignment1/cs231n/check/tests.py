@@ -26,6 +26,7 @@ NET_L2_HINT = "the two-layer net's L2 term is 0.5 * reg * (sum(W1 * W1) + sum(W2
 STABILITY_HINT = ("the softmax loss is not numerically stable: subtract the maximum score of each row before "
                   "exponentiating, so that large scores do not overflow")
 AVERAGE_HINT = "the gradient seems not to be averaged over the N examples (divide by N)"
+REG_GRADIENT_HINT = "the gradient of reg * np.sum(W * W) is 2 * reg * W, not reg * W"
 
 
 def clusters(n_per_class=20, classes=4, dim=10, spread=0.3):
@@ -209,7 +210,7 @@ def test_svm_loss_vectorized():
 
 
 @check("Q2", "test_svm_gradient_check",
-       hint="dW must be the gradient of the loss the function returns, the regularisation's 2 * reg * W included")
+       hint=REG_GRADIENT_HINT)
 def test_svm_gradient_check():
     _sparse_gradient_check("classifiers.linear_svm", "svm_loss_vectorized")
 
@@ -249,7 +250,7 @@ def test_softmax_large_scores():
 
 
 @check("Q3", "test_softmax_gradient_check",
-       hint="dW must be the gradient of the loss the function returns, the regularisation's 2 * reg * W included")
+       hint=REG_GRADIENT_HINT)
 def test_softmax_gradient_check():
     _sparse_gradient_check("classifiers.softmax", "softmax_loss_vectorized")
 

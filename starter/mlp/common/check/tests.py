@@ -24,7 +24,8 @@ MLP_KEYS = ("W1", "b1", "W2", "b2", "W3", "b3")
 NET_KEYS = MLP_KEYS
 EXTEND_KEYS = ("W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3")
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid")
-WD_HINT = "weight decay adds 0.5 * lambda * sum(W ** 2) of every W to the loss, and lambda * W to each W's gradient"
+WD_HINT = "the loss should include the weight decay term 0.5 * lambda * sum(W**2) over every W"
+WD_GRAD_HINT = "the gradient of 0.5 * lambda * sum(W**2) is lambda * W: add it to dW"
 
 
 def rng():
@@ -271,7 +272,7 @@ def test_sgd():
 
 
 @check("Q2", "test_momentum",
-       hint="Momentum.update: v = momentum * v - lr * grad (v starts at zeros of each param), then params += v")
+       hint="the velocity is v = momentum * v - lr * g, and the update p += v")
 def test_momentum():
     _check_optimizer("momentum")
 
@@ -284,27 +285,27 @@ def test_nesterov():
 
 
 @check("Q2", "test_adagrad",
-       hint="AdaGrad.update: h += grad * grad; params -= lr * grad / (sqrt(h) + 1e-7)")
+       hint="AdaGrad.update: h += grad * grad; 1e-7 goes outside the square root: p -= lr * g / (sqrt(h) + 1e-7)")
 def test_adagrad():
     _check_optimizer("adagrad")
 
 
 @check("Q2", "test_rmsprop",
-       hint="RMSprop.update: h = decay_rate * h + (1 - decay_rate) * grad ** 2; params -= lr * grad / "
-            "(sqrt(h) + 1e-7)")
+       hint="h decays: h = decay_rate * h + (1 - decay_rate) * g * g; 1e-7 goes outside the square root: "
+            "p -= lr * g / (sqrt(h) + 1e-7)")
 def test_rmsprop():
     _check_optimizer("rmsprop")
 
 
 @check("Q2", "test_adam",
-       hint="Adam.update: iter += 1 first; m and v are moving averages of grad and grad ** 2; the step is "
-            "lr * sqrt(1 - beta2 ** iter) / (1 - beta1 ** iter) * m / (sqrt(v) + 1e-7)")
+       hint="use the bias-corrected rate lr_t = lr * sqrt(1 - beta2**iter) / (1 - beta1**iter), with iter "
+            "incremented before it is used")
 def test_adam():
     _check_optimizer("adam", counter=True)
 
 
 @check("Q2", "test_adabelief",
-       hint="AdaBelief.update: like Adam, with s the moving average of (grad - m) ** 2 instead of grad ** 2")
+       hint="AdaBelief's second moment tracks (g - m)**2 (with the updated m), not g**2 as Adam's does")
 def test_adabelief():
     _check_optimizer("adabelief", counter=True)
 
@@ -437,7 +438,7 @@ def test_weight_decay_loss():
                      f"{act!r})", 1e-9)
 
 
-@check("Q4", "test_weight_decay_gradient", hint=WD_HINT)
+@check("Q4", "test_weight_decay_gradient", hint=WD_GRAD_HINT)
 def test_weight_decay_gradient():
     for act in ACTIVATIONS:
         net_gradient(_net(act, 0.3), X_NET, T_NET, NET_KEYS, 1e-5)
@@ -545,7 +546,7 @@ def test_batchnorm_training():
 
 # ============================================================================================== Q6
 RATIO = 0.3
-DROP_HINT = "in this homework dropout_ratio is the fraction of units DROPPED: keep a unit when rand() > ratio"
+DROP_HINT = "dropout_ratio is the fraction of units DROPPED: keep a unit when np.random.rand() > dropout_ratio"
 
 
 def _drop_input():
@@ -574,7 +575,7 @@ def test_dropout_forward_train():
 
 
 @check("Q6", "test_dropout_forward_test",
-       hint="at test time (train_flg=False) Dropout returns x * (1 - dropout_ratio), the expected training output")
+       hint="at test time the output is x * (1 - dropout_ratio), the ratio being the one dropped")
 def test_dropout_forward_test():
     x = _drop_input()
     close(module("layers").Dropout(RATIO).forward(x, False), x * (1 - RATIO), "Dropout.forward(x, train_flg=False)",
