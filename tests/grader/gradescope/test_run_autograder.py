@@ -7,6 +7,7 @@ The time of each ``run_autograder`` and the tier it reported are printed (``pyte
 """
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -85,8 +86,6 @@ def test_starter_gets_zero(graded):
 # at /autograder: read_hidden_files globs the roots' source folders instead of the whole file system (which
 # would only make its import time out), fake_json_output also writes the roots' results.json. ``TMP`` is
 # replaced by the system temp folder.
-CORPUS_PATTERNS = """("/work/**/reference_outputs/**/*.npz", "/work/**/suites/*.py", "/root/**/*.npz",
-                 "/**/reference_outputs/**/*.npz", "/**/manifest.json", "/**/solutions/cs231n/layers.py")"""
 AIMED_PATTERNS = """tuple(_r + _p for _r in ("TMP/gradescope-root-*", "/autograder") for _p in (
                  "/source/reference_outputs/**/*.npz", "/source/grader/assignments/*/suites/*.py",
                  "/source/grader-secret/*", "/source/**/manifest.json", "/source/solutions/*/cs231n/layers.py"))"""
@@ -114,8 +113,9 @@ def _attack_code(name: str) -> str:
 
     code = ATTACKS[name][0].replace("PORT", "9")
     if name == "read_hidden_files":
-        assert CORPUS_PATTERNS in code
-        code = code.replace(CORPUS_PATTERNS, AIMED_PATTERNS)
+        code, n = re.subn(r"for _pattern in \(.*?\):", f"for _pattern in {AIMED_PATTERNS}:", code, count=1,
+                          flags=re.S)
+        assert n == 1
     if name == "fake_json_output":
         code += FORGE
     return code.replace("TMP", tempfile.gettempdir())
