@@ -304,7 +304,7 @@ def test_the_corpus_wrote_nothing_into_the_repository(corpus):
 def test_grader_still_grades_solutions_after_the_corpus(corpus, tmp_path):
     """After the whole corpus (the fixture has graded it), the next submission is graded normally."""
     out = tmp_path / "results.json"
-    proc, _ = _grade(ROOT / "solutions", out, 120)
+    proc, _ = _grade(ROOT / "solutions" / "assignment2", out, 120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads(out.read_text())
     code_questions = [q for q in results["extra_data"]["questions"]]
