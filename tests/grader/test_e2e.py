@@ -289,7 +289,8 @@ def test_archive_problems_give_zero_with_the_message(tmp_path, make, fragment):
     upload = tmp_path / "submission.zip"
     make(upload)
     out = tmp_path / "results.json"
-    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(upload), "--out", str(out)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(upload), "--assignment", "assignment2",
+                           "--out", str(out)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads(out.read_text())
@@ -305,9 +306,11 @@ def test_without_a_working_sandbox_grading_refuses_unless_no_sandbox(tmp_path, m
     monkeypatch.setattr(launch, "probe", lambda *a, **k: {"ok": False, "reason": "disabled by the test"})
     with pytest.raises(GraderError, match="no-sandbox"):
         grade(STARTER)
-    assert main(["grade", str(STARTER), "--out", str(tmp_path / "r.json"), "--no-notebooks"]) == 2
+    assert main(["grade", str(STARTER), "--assignment", "assignment2", "--out", str(tmp_path / "r.json"),
+                 "--no-notebooks"]) == 2
     assert not (tmp_path / "r.json").exists()
-    assert main(["grade", str(STARTER), "--out", str(tmp_path / "r.json"), "--no-sandbox", "--no-notebooks"]) == 0
+    assert main(["grade", str(STARTER), "--assignment", "assignment2", "--out", str(tmp_path / "r.json"),
+                 "--no-sandbox", "--no-notebooks"]) == 0
     results = json.loads((tmp_path / "r.json").read_text())
     assert results["extra_data"]["sandbox"]["sandboxed"] is False
     assert "WITHOUT a sandbox" in results["output"] and results["score"] == 0

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from support.attacks import ATTACKS
-from support.paths import ROOT, SOLUTIONS, STARTER
+from support.paths import ROOT, STARTER
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (STARTER / "cs231n" / "layers.py").exists(), reason="starter not generated")]
 
@@ -129,7 +129,7 @@ def test_the_corpus_wrote_nothing_into_the_repository(corpus):
 def test_grader_still_grades_solutions_after_the_corpus(corpus, tmp_path):
     """After the whole corpus (the fixture has graded it), the next submission is graded normally."""
     out = tmp_path / "results.json"
-    proc, _ = _grade(SOLUTIONS, out, 120)
+    proc, _ = _grade(ROOT / "solutions" / "assignment2", out, 120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads(out.read_text())
     code_questions = [q for q in results["extra_data"]["questions"]]

@@ -58,7 +58,8 @@ def test_a_killed_grade_leaves_nothing_behind_after_the_next_one(open_tmp):
     in another process removes them."""
     tmp_path = open_tmp
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", TMPDIR=str(tmp_path))
-    cmd = [sys.executable, "-m", "grader", "grade", str(ROOT / "solutions"), "--no-notebooks",
+    cmd = [sys.executable, "-m", "grader", "grade", str(ROOT / "solutions" / "assignment2"), "--assignment",
+           "assignment2", "--no-notebooks",
            "--out", str(tmp_path / "results.json")]
     victim = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
