@@ -51,6 +51,14 @@ def test_the_zip_holds_what_gradescope_and_the_grader_need(autograder):
         assert not any(f"/{other}/" in n for n in names), other
 
 
+def test_the_scripts_are_valid_bash(autograder, tmp_path):
+    with zipfile.ZipFile(autograder) as zf:
+        for script in ("setup.sh", "run_autograder"):
+            (tmp_path / script).write_bytes(zf.read(script))
+            proc = subprocess.run(["bash", "-n", str(tmp_path / script)], capture_output=True, text=True)
+            assert proc.returncode == 0, proc.stderr
+
+
 def test_each_export_has_its_own_secret_and_is_otherwise_reproducible(tmp_path):
     a, b = (export.export(A, tmp_path / f"{k}.zip") for k in "ab")
     secrets = [zipfile.ZipFile(p).read("grader-secret/secret") for p in (a, b)]
