@@ -118,3 +118,19 @@ def test_lock_down_makes_the_source_and_the_secret_root_only(tmp_path):
     assert stat.S_IMODE(source.stat().st_mode) == 0o700
     assert stat.S_IMODE(secret_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE((secret_dir / "secret").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("name", sorted(set(available()) - {A}))
+def test_every_assignment_exports_with_its_own_package(tmp_path, name):
+    """The export is generic: another assignment (the MLP's package is ``common``) ships its own folders, and
+    the files it shares with another assignment come with that one's solutions."""
+    from grader.assignments import load_assignment
+
+    a = load_assignment(name)
+    names = set(zipfile.ZipFile(export.export(name, tmp_path / "autograder.zip")).namelist())
+    assert f"grader/assignments/{name}/manifest.toml" in names
+    assert f"starter/{name}/{a.package}/check/spec.json" in names
+    assert any(n.startswith(f"reference_outputs/{name}/") for n in names)
+    for shared in {s.source for s in a.shared}:
+        assert any(n.startswith(f"solutions/{shared}/") for n in names)
+    assert f"--assignment {name}".encode() in zipfile.ZipFile(tmp_path / "autograder.zip").read("run_autograder")
