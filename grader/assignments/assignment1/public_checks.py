@@ -20,7 +20,10 @@ NOTEBOOK_PARTS = {
     "features": [("Q6", "## Train a linear classifier on features")],
 }
 
-SPEEDUP = 3.0           # the vectorized loss at least this many times faster than the naive one
+# The vectorized loss must be this many times faster than the naive one here. The grader asks for 3 times in
+# its sandbox, where memory is set up for large arrays (the solutions measure about 6 there, and 3 to 9 in
+# a student's plain Python); a loss that still loops over the examples is about as slow as the naive one.
+SPEEDUP = 2.0
 L2_HINT = "the L2 term of the linear classifiers is reg * np.sum(W * W), without a factor 0.5"
 NET_L2_HINT = "the two-layer net's L2 term is 0.5 * reg * (sum(W1 * W1) + sum(W2 * W2))"
 STABILITY_HINT = ("the softmax loss is not numerically stable: subtract the maximum score of each row before "
@@ -182,7 +185,7 @@ def _speed(module_name, naive, vectorized):
     close_scalar(loss_v, float(array(loss_n, f"{naive} loss", ())), f"{vectorized} loss vs {naive} loss", 1e-10)
     close(dW_v, array(dW_n, f"{naive} gradient", W.shape), f"{vectorized} gradient vs {naive} gradient", 1e-10)
     best = {}
-    for name, runs in ((naive, 2), (vectorized, 5)):
+    for name, runs in ((naive, 3), (vectorized, 7)):
         times = []
         for _ in range(runs):
             t0 = time.perf_counter()
