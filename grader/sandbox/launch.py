@@ -33,10 +33,11 @@ Isolation tiers.  That is the ``bubblewrap`` tier, which needs user namespaces. 
 tier: the same programs with host paths (``mounts_paths()`` is False), started as root through
 
     [unshare --net --]  setpriv --reuid=... --regid=... --clear-groups --inh-caps=-all --bounding-set=-all
-    --no-new-privs --pdeathsig=KILL --  prlimit ...  --  <program>
+    --no-new-privs --pdeathsig=KILL --  prlimit ...  --  python -I -c <seccomp filter> <program>
 
-(``confine_command``): an unprivileged uid without capabilities, the same rlimits, a clean environment, and
-no network when the kernel lets root make a network namespace.  It sees the host's file system with that
+(``confine_command``): an unprivileged uid without capabilities, the same rlimits, a clean environment, no
+internet sockets (``seccomp``: a filter needs no privilege), and its own network namespace when the kernel
+lets root make one.  It sees the host's file system with that
 uid's rights: the grader's files, the secret and the references must be unreadable to it (``probe`` checks
 the running grader's own files).  ``GRADER_ISOLATION=bubblewrap`` (the default) never falls back;
 ``setpriv`` forces the second tier.  ``tier()`` says which one is in force.
@@ -55,6 +56,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from ..tmpdirs import private_tmpdir
+from . import seccomp
 
 MiB = 1 << 20
 
@@ -235,7 +237,10 @@ def confine_command(argv: Sequence[str], *, limits: Limits = Limits()) -> list[s
     cmd = [shutil.which("unshare"), "--net", "--"] if can_unshare_net() else []
     cmd += [t["setpriv"], f"--reuid={limits.uid}", f"--regid={limits.gid}", "--clear-groups", "--inh-caps=-all",
             "--bounding-set=-all", "--no-new-privs", "--pdeathsig=KILL", "--"]
-    return cmd + [t["prlimit"], *_rlimit_args(limits), "--", *argv]
+    cmd += [t["prlimit"], *_rlimit_args(limits), "--"]
+    if seccomp.supported():     # no internet sockets, also where no network namespace could be made
+        return cmd + seccomp.wrap(python_runtime()[0], argv)
+    return cmd + list(argv)
 
 
 def sandbox_command(argv: Sequence[str], *, binds_ro: Mapping[str, str], limits: Limits = Limits(),
@@ -439,10 +444,15 @@ def writable(p):
     except OSError:
         return False
 caps = [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")]
+import socket
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close(); inet = True
+except OSError:
+    inet = False
 print(json.dumps({"uid": os.getuid(), "gid": os.getgid(), "interfaces": ifaces, "cap_eff": caps[0],
                   "rlimits": {n: lim(n) for n in ["AS", "CPU", "NPROC", "FSIZE", "NOFILE", "CORE"]},
                   "root_writable": writable("/probe"), "tmp_writable": writable("/tmp/probe-%d" % os.getpid()),
-                  "env": sorted(os.environ), "sees_root_home": os.path.exists("/root")}))
+                  "env": sorted(os.environ), "sees_root_home": os.path.exists("/root"), "inet_sockets": inet}))
 """
 
 _probe_cache: dict[tuple, dict] = {}
@@ -584,9 +594,12 @@ def _setpriv_verdict(base: dict, seen: dict, limits: Limits, problems: list[str]
     readable = [p for p in readable or [] if p not in hidden]
     if readable:
         problems.append(f"the sandbox uid can read the grader's files: {', '.join(readable)}")
-    network = ("none (own network namespace, loopback only)" if seen["interfaces"] == ["lo"] else
-               f"host network (interfaces {', '.join(seen['interfaces'])}): the kernel did not let root make a "
-               "network namespace")
+    no_inet = "" if seen.get("inet_sockets", True) else "; no internet sockets (a seccomp filter refuses them)"
+    network = ("none (own network namespace, loopback only)" + no_inet if seen["interfaces"] == ["lo"] else
+               "no internet sockets (a seccomp filter refuses them; the host's interfaces are there, as root may "
+               "not make a network namespace)" if no_inet else
+               f"host network (interfaces {', '.join(seen['interfaces'])}): the kernel let root make neither a "
+               "network namespace nor a seccomp filter")
     if problems:
         return {**base, **seen, "ok": False, "reason": "; ".join(problems), "network": network}
     return {**base, **seen, "ok": True, "reason": None, "limits": asdict(limits), "network": network,

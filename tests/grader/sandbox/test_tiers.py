@@ -4,10 +4,12 @@ readable by everyone, which is what the Gradescope export's root-only source fol
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
-from grader.sandbox import launch
+from grader.sandbox import launch, seccomp
 from grader.sandbox.launch import Limits
 
 
@@ -48,6 +50,8 @@ def test_setpriv_command_line_drops_everything_then_limits():
                  "--no-new-privs", "--pdeathsig=KILL"):
         assert flag in cmd[setpriv:prlimit]
     assert f"--nproc={Limits().nproc}" in cmd[prlimit:] and "--core=0" in cmd[prlimit:]
+    if seccomp.supported():          # the filter's launcher runs last, then execs the program
+        assert cmd[-5:-2] == [launch.python_runtime()[0], "-I", "-c"] and cmd[-2] == seccomp.program()
     if launch.can_unshare_net():
         assert cmd[1:3] == ["--net", "--"] and cmd[0].endswith("unshare")
 
@@ -61,3 +65,32 @@ def test_setpriv_refuses_where_the_sandbox_uid_reads_the_grader(isolation):
     probe = launch.probe(refresh=True)
     assert probe["ok"] is False and probe["tier"] == launch.SETPRIV
     assert "can read the grader's files" in probe["reason"]
+
+
+SOCKETS = """
+import socket
+for name in ("AF_UNIX", "AF_INET", "AF_INET6"):
+    try:
+        socket.socket(getattr(socket, name), socket.SOCK_STREAM).close()
+        print(name, "allowed")
+    except OSError as exc:
+        print(name, "refused", exc.errno)
+"""
+
+
+@pytest.mark.skipif(not seccomp.supported(), reason="the seccomp filter does not know this architecture")
+def test_the_seccomp_filter_refuses_internet_sockets_only():
+    proc = subprocess.run(seccomp.wrap(sys.executable, [sys.executable, "-c", SOCKETS + "import numpy"]),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:3] == ["AF_UNIX allowed", "AF_INET refused 13", "AF_INET6 refused 13"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not seccomp.supported(), reason="the setpriv tier needs root")
+def test_setpriv_tier_has_no_internet_even_without_a_network_namespace(monkeypatch):
+    monkeypatch.setitem(launch._netns_cache, "ok", False)        # as in a container without CAP_SYS_ADMIN
+    cmd = launch.confine_command([sys.executable, "-I", "-c", SOCKETS], limits=Limits(uid=200_124, gid=200_124))
+    assert not cmd[0].endswith("unshare")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=dict(launch.BASE_ENV), cwd="/")
+    assert proc.returncode == 0, proc.stderr
+    assert "AF_INET refused 13" in proc.stdout and "AF_UNIX allowed" in proc.stdout
