@@ -99,8 +99,8 @@ TIER_DESCRIPTIONS = {
     BUBBLEWRAP: "bubblewrap: user/pid/net/ipc/uts/cgroup namespaces, only the system, the venv and the "
                 "package mounted, no capabilities, no new privileges; rlimits via prlimit; uid via setpriv",
     SETPRIV: "setpriv: an unprivileged uid without capabilities and no new privileges, rlimits via prlimit, a "
-             "clean environment; the host's file system with that uid's rights (the grader's files, the "
-             "secret and the references unreadable to it); no user namespaces",
+             "clean environment, no internet sockets (seccomp); the host's file system with that uid's rights "
+             "(the grader's files, the secret and the references unreadable to it); no user namespaces",
 }
 
 
