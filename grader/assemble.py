@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
-from grader.unpack import MiB, ArchiveError, _make_dir, _rel, _size, _walk, is_junk
+from grader.unpack import MiB, ArchiveError, human_size, is_junk, relative, walk_tree
+from grader.unpack.budget import make_dir
 
 
 def locate_package(root: Path, graded: Sequence[str], package: str = "cs231n") -> Path:
@@ -32,7 +33,7 @@ def locate_package(root: Path, graded: Sequence[str], package: str = "cs231n") -
     subfolders = {g.split("/", 1)[0] for g in graded if "/" in g}
     named: list[Path] = []
     generic: list[Path] = []
-    for folder, dirnames, filenames in _walk(root):
+    for folder, dirnames, filenames in walk_tree(root):
         if not top_level & set(filenames):
             continue
         if folder != root and folder.name.lower() == package.lower():
@@ -56,7 +57,7 @@ def locate_package(root: Path, graded: Sequence[str], package: str = "cs231n") -
     best = min(rank(c) for c in candidates)
     winners = [c for c in candidates if rank(c) == best]
     if len(winners) > 1:
-        listed = ", ".join(repr(_rel(w, root)) for w in winners)
+        listed = ", ".join(repr(relative(w, root)) for w in winners)
         raise ArchiveError(f"the submission holds several {package} packages that look equally complete: {listed}; "
                            "keep only the one to grade")
     return winners[0]
@@ -69,7 +70,7 @@ def locate_file(root: Path, name: str, near: Sequence[Path] = ()) -> Path | None
     root = Path(root)
     exact: list[Path] = []
     folded: list[Path] = []
-    for folder, _, filenames in _walk(root):
+    for folder, _, filenames in walk_tree(root):
         for f in filenames:
             if is_junk((f,)):
                 continue
@@ -193,7 +194,7 @@ def _package_files(pkg: Path) -> list[str]:
     from grader.authoring import is_skipped
 
     found = []
-    for folder, _, filenames in _walk(pkg):
+    for folder, _, filenames in walk_tree(pkg):
         for f in filenames:
             rel = PurePosixPath((folder / f).relative_to(pkg).as_posix())
             if not is_junk(rel.parts) and not is_skipped(rel) and not (folder / f).is_symlink():
@@ -229,7 +230,7 @@ def assemble_package(student_pkg: Path | None, provided_pkg: Path, graded: Seque
 
     def put(rel: str, data: bytes) -> None:
         parts = PurePosixPath(rel).parts
-        parent = _make_dir(dest, parts[:-1])
+        parent = make_dir(dest, parts[:-1])
         _write_readable(parent / parts[-1], data)
         written.add(rel)
 
@@ -248,7 +249,7 @@ def assemble_package(student_pkg: Path | None, provided_pkg: Path, graded: Seque
                 data = _read_regular(source, max_file_bytes)
                 report.from_submission.append(rel)
             except _TooLarge:
-                report.rejected[rel] = f"it is larger than {_size(max_file_bytes)}"
+                report.rejected[rel] = f"it is larger than {human_size(max_file_bytes)}"
             except OSError:
                 report.rejected[rel] = "it is not a regular file"
         if data is None and (provided_pkg / rel).is_file():

@@ -44,6 +44,19 @@ def test_folders_of_dead_processes_are_swept_and_live_ones_kept(tmp_path):
         live.wait()
 
 
+def test_a_folder_another_grade_sweeps_first_is_no_error(tmp_path, monkeypatch):
+    """Two graders starting together sweep the same dead folders: the one that finds a folder already gone
+    (between listing the folder and looking at the entry) goes on; before, the grade crashed."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    gone = tmp_path / f"grade-{dead.pid}-abc"
+    gone.mkdir()
+    listed = list(os.scandir(tmp_path))          # what the second grader listed ...
+    shutil.rmtree(gone)                          # ... before the first one removed it
+    monkeypatch.setattr(tmpdirs.os, "scandir", lambda root: iter(listed))
+    assert tmpdirs.sweep("grade-", tmp_path) == []
+
+
 @pytest.fixture()
 def open_tmp():
     """A TMPDIR the sandbox user can traverse (pytest's own tmp_path is private to root)."""

@@ -17,7 +17,7 @@ import zipfile
 import pytest
 
 from grader.assemble import locate_notebooks, locate_package
-from grader.unpack import ArchiveError, ArchiveLimits, _Budget, safe_extract
+from grader.unpack import ArchiveError, ArchiveLimits, Budget, safe_extract
 
 from support.archives import GRADED, MiB, PACKAGE_FILES, files_under, make_zip, patch_headers, refused, special_info, write_tree
 
@@ -266,12 +266,12 @@ def test_lying_header_is_refused(tmp_path):
 def test_byte_budget_counts_actual_bytes_and_stops(tmp_path):
     """The streaming copy never trusts a declared size: it stops at the limit."""
     limits = ArchiveLimits(max_file_bytes=200_000)
-    budget = _Budget(limits, archive_bytes=None)
+    budget = Budget(limits, archive_bytes=None)
     target = tmp_path / "out.bin"
     with pytest.raises(ArchiveError, match="larger than 195.3 KiB once unpacked"):
         budget.copy(io.BytesIO(bytes(1_000_000)), target, "cs231n/x.bin", compressed=None)
     assert target.stat().st_size <= limits.max_file_bytes
-    total_budget = _Budget(ArchiveLimits(max_total_bytes=150_000), archive_bytes=None)
+    total_budget = Budget(ArchiveLimits(max_total_bytes=150_000), archive_bytes=None)
     total_budget.copy(io.BytesIO(bytes(100_000)), tmp_path / "a", "a", None)
     with pytest.raises(ArchiveError, match="larger than 146.5 KiB once unpacked"):
         total_budget.copy(io.BytesIO(bytes(100_000)), tmp_path / "b", "b", None)
