@@ -166,7 +166,7 @@ def cmd_make_starter(args) -> int:
 
     for name in _assignments(args):
         a = load_assignment(name)
-        written = authoring.make_starter(a.solution_tree(), a.starter_dir, a.package)
+        written = authoring.make_starter(a.solution_tree(), a.starter_dir, a.package, authoring.public_checks.load(a))
         print(f"starter generated: {len(written)} files in starter/{name}")
     return EXIT_OK
 
@@ -179,6 +179,18 @@ def cmd_make_zips(args) -> int:
         built = authoring.build_assignment_zips(Path(args.out_dir) / name, load_assignment(name))
         for key, path in built.items():
             print(f"{name} {key}: {path}")
+    return EXIT_OK
+
+
+def cmd_export_gradescope(args) -> int:
+    from grader.gradescope.export import export
+
+    name = _one_assignment(args)
+    if name is None:
+        return EXIT_ERROR
+    path = export(name, Path(args.out))
+    print(f"Gradescope autograder of {name}: {path} ({path.stat().st_size / 2 ** 20:.1f} MiB); upload it as the "
+          "assignment's autograder (Ubuntu base image)")
     return EXIT_OK
 
 
@@ -244,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out_dir")
     p.add_argument("--assignment", action="append", help="this assignment only (repeatable; default: all)")
     p.set_defaults(func=cmd_make_zips)
+
+    p = sub.add_parser("export-gradescope", help="write the Gradescope autograder zip of an assignment")
+    p.add_argument("--assignment", help="the assignment (needed when there are several)")
+    p.add_argument("--out", required=True, help="the zip to write (autograder.zip)")
+    p.set_defaults(func=cmd_export_gradescope)
 
     for name, what in (("grade-batch", "grade every submission of a folder (see grader/batch.py)"),
                        ("report", "render a results.json as Markdown or HTML (see grader/report.py)")):

@@ -251,7 +251,7 @@ def score(state: GradeState) -> None:
         state.assignment, state.outcomes, problems=state.problems, notes=state.notes,
         sandbox_info=state.sandbox_info or {"sandboxed": state.options.sandboxed}, submission=state.meta,
         execution_time=state.timing["total"], timing={k: round(v, 3) for k, v in state.timing.items()},
-        notebooks=state.notebooks, training_curves=state.info.training_curves,
+        notebooks=state.notebooks, training_curves=state.info.training_curves, measures=state.info.measures,
         not_run_reason="Not graded: the submission could not be unpacked (the reason is at the top of the result)."
         if unpackable
         else "Not graded: this test did not run.")

@@ -6,7 +6,8 @@ the reason. The file follows the Gradescope autograder specification: top-level 
 ``execution_time``, ``output``, ``visibility``, ``stdout_visibility``, ``tests`` (each ``name``, ``number``
 such as ``"1.3"``, ``score``, ``max_score``, ``status``, ``output``, ``visibility``) and ``extra_data``
 (``max_score``, ``questions[]`` with ``id``, ``title``, ``score``, ``max_score``; ``assignment``;
-``sandbox``; ``submission`` problems; ``grader_errors``; ``training_curves``, capped when set).
+``sandbox``; ``submission`` problems; ``grader_errors``; ``training_curves``, capped when set; ``measures``,
+numbers the suites measured besides the tests, such as the best model's accuracy).
 """
 from __future__ import annotations
 
@@ -128,6 +129,15 @@ def _r(x: float) -> float:
     return round(float(x), 4)
 
 
+def _measures(measures: dict | None) -> dict[str, float]:
+    """``extra_data.measures``: at most ``caps.CURVES`` finite numbers under short cleaned titles."""
+    out = {}
+    for title, value in list((measures or {}).items())[:caps.CURVES]:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            out[clean(str(title), caps.CURVE_TEXT)] = round(float(value), 6)
+    return out
+
+
 def _question_tests(q, outcomes, not_run_reason: str, errors: list) -> tuple[list[TestResult], float]:
     tests, q_score = [], 0.0
     for i, (name, points) in enumerate(q.tests.items(), start=1):
@@ -169,7 +179,7 @@ def _notebook_tests(grades, number: int, errors: list) -> tuple[list[TestResult]
 
 def build_results(assignment, outcomes: dict[tuple[str, str], Any], *, problems: list[str], notes: list[str],
                   sandbox_info: dict, submission: dict, execution_time: float, timing: dict | None = None,
-                  notebooks=None, training_curves: list | None = None,
+                  notebooks=None, training_curves: list | None = None, measures: dict | None = None,
                   not_run_reason: str = "Not graded: this test did not run.") -> Results:
     """Assemble the results, every question once. ``outcomes``: ``{(suite module, test name): Outcome}``
     (see suites.plugin); ``notebooks``: the ``grader.notebooks.NotebookGrades`` of the notebooks that ran
@@ -214,5 +224,6 @@ def build_results(assignment, outcomes: dict[tuple[str, str], Any], *, problems:
                       sandbox=clean_tree(json.loads(json.dumps(clean_tree(sandbox_info, caps.META_STR), default=str)),
                                          caps.META_STR),
                       submission=clean_tree(submission, caps.META_STR), grader_errors=errors, timing=timing or {},
-                      training_curves=training_curves or [], notebooks_run=notebooks is not None, **notebook_extra)
+                      training_curves=training_curves or [], notebooks_run=notebooks is not None,
+                      measures=_measures(measures), **notebook_extra)
     return Results(score=_r(total), execution_time=_r(execution_time), output=output, tests=tests, extra_data=extra)

@@ -5,6 +5,8 @@
   markdown and raw cells are otherwise kept verbatim (markers in markdown are not interpreted);
 - cell metadata keeps only ``tags``, ``editable`` and ``deletable``; notebook metadata keeps only
   ``kernelspec`` (``display_name``, ``language``, ``name``) and ``language_info.name``;
+- ``insert``: ``(heading, source)`` pairs, each a code cell (tagged ``public-check``) put before the first
+  markdown cell whose source starts with ``heading`` (``None``: at the end); the public checks' cells;
 - the notebook is written as nbformat 4.5: each cell keeps its ``id`` when it is valid and unique, else
   gets ``cell-<index>``; JSON is nbformat's writer (sorted keys, indent 1) plus a final newline.
 """
@@ -39,7 +41,16 @@ def _clean_notebook_metadata(metadata: dict) -> dict:
     return clean
 
 
-def strip_notebook(data: bytes, where: str = "<notebook>") -> bytes:
+def _check_cell(source: str, index: int, used_ids: set[str]):
+    cell_id = f"check-{index}"
+    while cell_id in used_ids:
+        cell_id += "x"
+    used_ids.add(cell_id)
+    return nbformat.from_dict({"cell_type": "code", "metadata": {"tags": ["public-check"]}, "source": source,
+                               "outputs": [], "execution_count": None, "id": cell_id})
+
+
+def strip_notebook(data: bytes, where: str = "<notebook>", insert: list[tuple[str | None, str]] = ()) -> bytes:
     """The starter version of a notebook (see the module doc); deterministic bytes."""
     text = _decode(data, where)
     try:
@@ -56,12 +67,18 @@ def strip_notebook(data: bytes, where: str = "<notebook>") -> bytes:
         raw_ids = [None] * len(nb.cells)
     cells = []
     used_ids: set[str] = set()
+    pending = list(insert)
     for index, cell in enumerate(nb.cells):
         tags = cell.get("metadata", {}).get("tags", [])
         if SOLUTION_TAG in tags:
             continue
         cell_type = cell.get("cell_type")
         source = cell.get("source", "")
+        if cell_type == "markdown":
+            due = [p for p in pending if p[0] is not None and source.lstrip().startswith(p[0])]
+            for entry in due:
+                pending.remove(entry)
+                cells.append(_check_cell(entry[1], len(cells), used_ids))
         if cell_type == "code":
             source, _ = strip_regions(source, f"{where}, cell {index}")
         new = nbformat.from_dict({
@@ -82,6 +99,10 @@ def strip_notebook(data: bytes, where: str = "<notebook>") -> bytes:
         used_ids.add(cell_id)
         new["id"] = cell_id
         cells.append(new)
+    missing = [p[0] for p in pending if p[0] is not None]
+    if missing:
+        raise AuthoringError(f"{where}: no markdown cell starts with {missing[0]!r} (a public check's place)")
+    cells += [_check_cell(p[1], len(cells), used_ids) for p in pending]
     out = nbformat.from_dict({
         "nbformat": 4,
         "nbformat_minor": 5,

@@ -12,12 +12,14 @@ def _report(ok: bool, what: str, detail: str = "") -> bool:
 
 
 def _check_generated(assignment) -> bool:
+    from grader.authoring import public_checks
     from grader.authoring.starter import graded_files, starter_diff
     from grader.references import store
 
     problems = store.check(assignment)
     ok = _report(not problems, "reference outputs are fresh", "; ".join(problems))
-    diff = starter_diff(assignment.solution_tree(), assignment.starter_dir, assignment.package)
+    diff = starter_diff(assignment.solution_tree(), assignment.starter_dir, assignment.package,
+                        public_checks.load(assignment))
     ok &= _report(not diff, f"starter/{assignment.name} is in sync with solutions/{assignment.name}",
                   ", ".join(diff[:10]))
     with_code = graded_files(assignment.solution_package)

@@ -19,7 +19,9 @@ Any other file of ``dest`` is removed: ``dest`` is fully generated. A kept file 
 starter is committed to git and downloaded by every student, so big files must be an explicit decision.
 
 Python files (``.py``, ``.pyx``) are stripped (``regions``); notebooks are rewritten (``notebook``).
-Every other kept file (README, shell scripts, small images) is copied byte for byte. The result depends
+Every other kept file (README, shell scripts, small images) is copied byte for byte. With ``checks``
+(``grader.authoring.public_checks``), the package gets its generated ``check/`` folder and the notebooks
+their check cells. The result depends
 on the bytes of ``src`` only: generating twice gives identical bytes. Nothing is written to ``dest`` unless
 the whole generation succeeded.
 
@@ -72,7 +74,7 @@ def _tree_files(root: Path) -> list[PurePosixPath]:
     return sorted(found)
 
 
-def generate_starter(src: Path, package: str = "cs231n") -> dict[PurePosixPath, bytes]:
+def generate_starter(src: Path, package: str = "cs231n", checks=None) -> dict[PurePosixPath, bytes]:
     """The starter as ``{relative path: bytes}``, computed in memory from the tree ``src``."""
     src = Path(src)
     if not (src / package).is_dir():
@@ -82,7 +84,8 @@ def generate_starter(src: Path, package: str = "cs231n") -> dict[PurePosixPath, 
         data = (src / rel).read_bytes()
         where = rel.as_posix()
         if rel.suffix == NOTEBOOK_SUFFIX:
-            files[rel] = strip_notebook(data, where)
+            parts = checks.notebook_parts.get(rel.stem, []) if checks is not None and len(rel.parts) == 1 else []
+            files[rel] = strip_notebook(data, where, [(h, checks.cell_source(q)) for q, h in parts])
             continue
         if len(data) > MAX_PROVIDED_FILE_BYTES:
             raise AuthoringError(
@@ -94,6 +97,8 @@ def generate_starter(src: Path, package: str = "cs231n") -> dict[PurePosixPath, 
             files[rel] = text.encode("utf-8")
         else:
             files[rel] = data
+    if checks is not None:
+        files.update(checks.files)
     return files
 
 
@@ -144,7 +149,7 @@ def _make_dirs(root: Path, rel_dir: PurePosixPath) -> None:
             path.chmod(0o755)
 
 
-def make_starter(src: Path, dest: Path, package: str = "cs231n") -> list[Path]:
+def make_starter(src: Path, dest: Path, package: str = "cs231n", checks=None) -> list[Path]:
     """Generate the student starter ``dest`` from the solutions tree ``src``; return the generated files.
 
     ``dest`` is created if needed; files it holds that the generation does not produce are removed
@@ -152,7 +157,7 @@ def make_starter(src: Path, dest: Path, package: str = "cs231n") -> list[Path]:
     if a solution file is malformed.
     """
     src, dest = Path(src), Path(dest)
-    files = generate_starter(src, package)
+    files = generate_starter(src, package, checks)
     _check_locations(src, dest)
     if not dest.is_dir():
         dest.mkdir(parents=True)
@@ -174,13 +179,13 @@ def make_starter(src: Path, dest: Path, package: str = "cs231n") -> list[Path]:
     return sorted(dest / rel for rel in files)
 
 
-def starter_diff(src: Path, dest: Path, package: str = "cs231n") -> list[str]:
+def starter_diff(src: Path, dest: Path, package: str = "cs231n", checks=None) -> list[str]:
     """Relative posix paths where ``dest`` differs from a fresh generation of ``src`` (missing, extra or
     different files; skipped names ignored). An empty list means the committed starter is in sync."""
     src, dest = Path(src), Path(dest)
     with tempfile.TemporaryDirectory(prefix="starter-diff-") as tmp:
         fresh = Path(tmp) / "starter"
-        make_starter(src, fresh, package)
+        make_starter(src, fresh, package, checks)
         expected = set(_existing_files(fresh))
         actual = set(_existing_files(dest)) if dest.is_dir() else set()
         differ = expected ^ actual

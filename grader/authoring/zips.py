@@ -28,8 +28,9 @@ def submission_entries(tree: Path, model: str | None, package: str = "cs231n") -
     return sorted(entries)
 
 
-def write_zip(path: Path, entries: list[tuple[str, bytes]]) -> Path:
-    """Write a deterministic zip: entries in the given order, fixed timestamps and modes, deflated."""
+def write_zip(path: Path, entries: list[tuple[str, bytes]], executable: frozenset[str] = frozenset()) -> Path:
+    """Write a deterministic zip: entries in the given order, fixed timestamps and modes (0755 for the
+    names in ``executable``, else 0644), deflated."""
     path = Path(path)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
@@ -37,7 +38,7 @@ def write_zip(path: Path, entries: list[tuple[str, bytes]]) -> Path:
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
-            info.external_attr = 0o100644 << 16
+            info.external_attr = (0o100755 if name in executable else 0o100644) << 16
             zf.writestr(info, data, compresslevel=6)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_bytes(buffer.getvalue())

@@ -47,7 +47,7 @@ from grader.notebooks.read import (InvalidNotebook, extract_inline_answers, find
                                    load_notebook)
 from grader.notebooks.result import NOT_GRADABLE_CIFAR, NotebookInfraError, NotebookResult
 from grader.sandbox import launch
-from grader.sandbox.processes import acquire_uid
+from grader.sandbox.processes import acquire_uid, kill_uid
 
 KERNEL_START_ATTEMPTS = 3           # a kernel that cannot start is tried again (nothing of the notebook ran)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -278,18 +278,24 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
         uid, uid_lock = acquire_uid()
         limits = dataclasses.replace(limits, uid=uid, gid=uid)
     kernel_uid = limits.uid if sandboxed and os.geteuid() == 0 else None
-    stage = _make_stage(package_dir, sandboxed, kernel_uid, datasets_dir)
+    # bubblewrap: the kernel sees the SANDBOX_* mounts; setpriv tier (or no sandbox): the host's paths
+    mounted = sandboxed and launch.mounts_paths()
+    stage = _make_stage(package_dir, mounted, kernel_uid, datasets_dir)
     try:
         if workdir is not None and Path(workdir).is_dir():
             _copy_regular(Path(workdir), stage.work, kernel_uid)
-        kenv = kernel_env(env, sandboxed=sandboxed, package_parent=str(stage.package.parent),
+        kenv = kernel_env(env, sandboxed=mounted, package_parent=str(stage.package.parent),
                           data_dir=str(data_dir), shims=str(stage.shims), mplconfig=str(stage.ipc / "matplotlib"))
         if not sandboxed:
             kenv["HOME"] = str(stage.root / "home")
+        elif not mounted:
+            kenv["HOME"] = str(stage.work)
 
         def wrap(argv: list[str]) -> list[str]:
             if not sandboxed:
                 return argv
+            if not mounted:
+                return launch.confine_command(argv, limits=limits)
             return kernel_command(argv, package_dir=stage.package, data_dir=data_dir, shims=stage.shims,
                                   workdir=stage.work, socket_dir=stage.ipc, limits=limits, env=kenv,
                                   datasets_dir=datasets_dir)
@@ -302,14 +308,14 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
         client = CappedClient(nb, km=km, shutdown_kernel="immediate", allow_errors=False,
                               record_timing=False, iopub_timeout=5, raise_on_iopub_timeout=False)
         with open(stage.stderr, "wb") as stderr:
-            popen_kwargs = {"env": {"PATH": kenv["PATH"]} if sandboxed else kenv,
-                             "cwd": "/" if sandboxed else str(stage.work), "stderr": stderr}
+            popen_kwargs = {"env": {"PATH": kenv["PATH"]} if mounted else kenv,
+                             "cwd": "/" if mounted else str(stage.work), "stderr": stderr}
             processes: list[subprocess.Popen] = []
             try:
                 asyncio.run(_execute(nb, client, result, cell_timeout=cell_timeout, total_timeout=total_timeout,
                                      started=started, popen_kwargs=popen_kwargs,
                                      watch=_DiskWatch([stage.work, stage.ipc]), processes=processes,
-                                     package_paths=package_paths(stage.package.name) if sandboxed else
+                                     package_paths=package_paths(stage.package.name) if mounted else
                                      (f"{stage.package}/", f"{stage.work}/{stage.package.name}/"), slow=slow))
             except NotebookInfraError as e:
                 tail = stage.stderr.read_bytes()[-1500:].decode("utf-8", "replace").strip()
@@ -319,6 +325,8 @@ def _run_staged(nb, result: NotebookResult, *, package_dir: Path, data_dir: Path
                 context.destroy(linger=0)
                 for process in processes:
                     kill_group(process)
+                if sandboxed and not mounted:
+                    kill_uid(limits.uid)       # no pid namespace: what left the group, found by its uid
         (stage.work / stage.package.name).unlink(missing_ok=True)
         if workdir is not None:
             Path(workdir).mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,20 @@ a different one).  Its whole file system view is:
 Everything else -- /work, /root, the grader, reference outputs, solutions, hidden suites, the database,
 the host's environment -- does not exist in the sandbox.  ``sandbox_command`` builds this line for any
 program (the notebook runner reuses it for an ipykernel); ``probe`` checks that it really works here.
+
+Isolation tiers.  That is the ``bubblewrap`` tier, which needs user namespaces.  Where they are not allowed
+(a default Docker container, e.g. Gradescope's), ``GRADER_ISOLATION=auto`` falls back to the ``setpriv``
+tier: the same programs with host paths (``mounts_paths()`` is False), started as root through
+
+    [unshare --net --]  setpriv --reuid=... --regid=... --clear-groups --inh-caps=-all --bounding-set=-all
+    --no-new-privs --pdeathsig=KILL --  prlimit ...  --  python -I -c <seccomp filter> <program>
+
+(``confine_command``): an unprivileged uid without capabilities, the same rlimits, a clean environment, no
+internet sockets (``seccomp``: a filter needs no privilege), and its own network namespace when the kernel
+lets root make one.  It sees the host's file system with that
+uid's rights: the grader's files, the secret and the references must be unreadable to it (``probe`` checks
+the running grader's own files).  ``GRADER_ISOLATION=bubblewrap`` (the default) never falls back;
+``setpriv`` forces the second tier.  ``tier()`` says which one is in force.
 """
 from __future__ import annotations
 
@@ -42,6 +56,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from ..tmpdirs import private_tmpdir
+from . import seccomp
 
 MiB = 1 << 20
 
@@ -77,6 +92,16 @@ class Limits:
 
 
 UID_POOL = range(200_000, 200_000 + 4096)  # uids handed out by Sandbox for Limits(uid=None)
+
+ISOLATION_ENV = "GRADER_ISOLATION"     # bubblewrap (default) | auto | setpriv
+BUBBLEWRAP, SETPRIV = "bubblewrap", "setpriv"
+TIER_DESCRIPTIONS = {
+    BUBBLEWRAP: "bubblewrap: user/pid/net/ipc/uts/cgroup namespaces, only the system, the venv and the "
+                "package mounted, no capabilities, no new privileges; rlimits via prlimit; uid via setpriv",
+    SETPRIV: "setpriv: an unprivileged uid without capabilities and no new privileges, rlimits via prlimit, a "
+             "clean environment, no internet sockets (seccomp); the host's file system with that uid's rights "
+             "(the grader's files, the secret and the references unreadable to it); no user namespaces",
+}
 
 
 MMAP_THRESHOLD = 32 * MiB      # malloc: blocks at least this big are mmap()ed (see tune_malloc)
@@ -156,6 +181,66 @@ def system_args() -> list[str]:
 def _rlimit_args(limits: Limits) -> list[str]:
     return [f"--as={limits.memory_mb * MiB}", f"--cpu={limits.cpu_seconds}", f"--nproc={limits.nproc}",
             f"--fsize={limits.fsize_mb * MiB}", f"--nofile={limits.nofile}", "--core=0"]
+
+
+def wanted_tier() -> str:
+    """``$GRADER_ISOLATION``: bubblewrap (default), auto or setpriv. Anything else is a ValueError."""
+    value = os.environ.get(ISOLATION_ENV, BUBBLEWRAP).strip().lower() or BUBBLEWRAP
+    if value not in (BUBBLEWRAP, "auto", SETPRIV):
+        raise ValueError(f"{ISOLATION_ENV} must be bubblewrap, auto or setpriv, not {value!r}")
+    return value
+
+
+def tier() -> str:
+    """The isolation tier sandboxes use here: bubblewrap, or setpriv when asked for (``setpriv``) or when
+    ``auto`` finds that bubblewrap does not work (its probe is cached)."""
+    wanted = wanted_tier()
+    if wanted == "auto":
+        return BUBBLEWRAP if _bwrap_probe(Limits())["ok"] else SETPRIV
+    return wanted
+
+
+def mounts_paths() -> bool:
+    """Whether sandboxed programs see the ``SANDBOX_*`` mounts (bubblewrap) or the host's paths (setpriv)."""
+    return tier() == BUBBLEWRAP
+
+
+_netns_cache: dict[str, bool] = {}
+
+
+def can_unshare_net() -> bool:
+    """Whether this (root) process can start a program in a new network namespace (``unshare --net``)."""
+    if "ok" not in _netns_cache:
+        unshare = shutil.which("unshare")
+        ok = False
+        if unshare and os.geteuid() == 0:
+            try:
+                ok = subprocess.run([unshare, "--net", "--", "/bin/true"], capture_output=True, timeout=10,
+                                    env={"PATH": BASE_ENV["PATH"]}).returncode == 0
+            except (OSError, subprocess.TimeoutExpired):
+                ok = False
+        _netns_cache["ok"] = ok
+    return _netns_cache["ok"]
+
+
+def confine_command(argv: Sequence[str], *, limits: Limits = Limits()) -> list[str]:
+    """The setpriv tier's command line for ``argv`` (host paths): see the module doc. The caller gives the
+    process its whole environment and its working directory (``Popen(env=..., cwd=...)``), and must be root."""
+    if limits.uid is None or limits.gid is None:
+        raise ValueError("confine_command needs a concrete uid/gid (Sandbox resolves uid=None)")
+    t = tools()
+    missing = [k for k in ("setpriv", "prlimit") if t[k] is None]
+    if missing:
+        raise FileNotFoundError(f"sandbox tools not found: {', '.join(missing)}")
+    if os.geteuid() != 0:
+        raise PermissionError("the setpriv tier needs the grader to run as root (to switch to the sandbox uid)")
+    cmd = [shutil.which("unshare"), "--net", "--"] if can_unshare_net() else []
+    cmd += [t["setpriv"], f"--reuid={limits.uid}", f"--regid={limits.gid}", "--clear-groups", "--inh-caps=-all",
+            "--bounding-set=-all", "--no-new-privs", "--pdeathsig=KILL", "--"]
+    cmd += [t["prlimit"], *_rlimit_args(limits), "--"]
+    if seccomp.supported():     # no internet sockets, also where no network namespace could be made
+        return cmd + seccomp.wrap(python_runtime()[0], argv)
+    return cmd + list(argv)
 
 
 def sandbox_command(argv: Sequence[str], *, binds_ro: Mapping[str, str], limits: Limits = Limits(),
@@ -325,10 +410,13 @@ def worker_command(stage: Path, *, sandboxed: bool, limits: Limits = Limits(),
     """
     exe, _ = python_runtime()
     wargs = ["--max-output", str(limits.max_output_bytes), "--max-frame", str(limits.max_frame_mb * MiB)]
-    if not sandboxed:
+    if not sandboxed or not mounts_paths():
         env = dict(BASE_ENV, PYTHONPATH=f"{stage / 'submission'}:{stage / 'harness' / 'shims'}", HOME=str(stage / "home"))
         argv = [exe, str(stage / "harness" / "worker.py"), "--root", str(stage / "submission"), *wargs]
-        return WorkerCommand(argv, env, str(stage / "home"), False)
+        if not sandboxed:
+            return WorkerCommand(argv, env, str(stage / "home"), False)
+        return WorkerCommand(confine_command(argv, limits=limits), env, str(stage / "home"), True,
+                             [{"path": "/", "type": "the host's file system with the sandbox uid's rights"}])
     binds = {SANDBOX_HARNESS: str(stage / "harness"),
              f"{SANDBOX_SUBMISSION}/{staged_package(stage).name}": str(staged_package(stage))}
     for dest, src in (extra_ro_binds or {}).items():
@@ -352,14 +440,19 @@ def lim(name):
 ifaces = [l.split(":")[0].strip() for l in open("/proc/net/dev").read().splitlines()[2:]]
 def writable(p):
     try:
-        open(p, "w").close(); return True
+        open(p, "x").close(); os.remove(p); return True
     except OSError:
         return False
 caps = [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")]
+import socket
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close(); inet = True
+except OSError:
+    inet = False
 print(json.dumps({"uid": os.getuid(), "gid": os.getgid(), "interfaces": ifaces, "cap_eff": caps[0],
                   "rlimits": {n: lim(n) for n in ["AS", "CPU", "NPROC", "FSIZE", "NOFILE", "CORE"]},
-                  "root_writable": writable("/probe"), "tmp_writable": writable("/tmp/probe"),
-                  "env": sorted(os.environ), "sees_root_home": os.path.exists("/root")}))
+                  "root_writable": writable("/probe"), "tmp_writable": writable("/tmp/probe-%d" % os.getpid()),
+                  "env": sorted(os.environ), "sees_root_home": os.path.exists("/root"), "inet_sockets": inet}))
 """
 
 _probe_cache: dict[tuple, dict] = {}
@@ -372,25 +465,78 @@ def probe(limits: Limits = Limits(), *, refresh: bool = False) -> dict:
     {"ok": False, "reason": "..."} saying why not (missing tool, user namespaces disabled, limits or
     uid not applied, network visible, writable root).
     """
-    key = (tuple(tools().items()), sys.executable, os.geteuid(), limits)
-    if not refresh and key in _probe_cache:
-        return dict(_probe_cache[key])
-    result = _probe(limits)
-    _probe_cache[key] = result
-    return dict(result)
+    if refresh:
+        _probe_cache.clear()
+    try:
+        wanted = wanted_tier()
+    except ValueError as e:
+        return {"ok": False, "reason": str(e), "tier": None, "tools": tools(), "euid": os.geteuid()}
+    if wanted == SETPRIV:
+        return _setpriv_probe(limits)
+    result = _bwrap_probe(limits)
+    if result["ok"] or wanted == BUBBLEWRAP:
+        return result
+    fallback = _setpriv_probe(limits)
+    return fallback if fallback["ok"] else {**fallback, "reason": f"bubblewrap: {result['reason']}; "
+                                            f"setpriv: {fallback['reason']}"}
 
 
-def _probe(limits: Limits) -> dict:
+def _bwrap_probe(limits: Limits) -> dict:
+    key = (BUBBLEWRAP, tuple(tools().items()), sys.executable, os.geteuid(), limits)
+    if key not in _probe_cache:
+        _probe_cache[key] = {**_probe(limits, BUBBLEWRAP), "tier": BUBBLEWRAP}
+    return dict(_probe_cache[key])
+
+
+def _setpriv_probe(limits: Limits) -> dict:
+    key = (SETPRIV, tuple(tools().items()), sys.executable, os.geteuid(), limits)
+    if key not in _probe_cache:
+        _probe_cache[key] = {**_probe(limits, SETPRIV), "tier": SETPRIV}
+    return dict(_probe_cache[key])
+
+
+def trusted_paths() -> list[str]:
+    """Files the sandbox uid must not read in the setpriv tier: the running grader's own package file, the
+    reference outputs and the secret's folder (those that exist)."""
+    here = HERE.parent                          # the grader package
+    root = here.parent
+    paths = [here / "__init__.py", root / "reference_outputs"]
+    secret_dir = os.environ.get("GRADER_SECRET_DIR")
+    paths.append(Path(secret_dir) if secret_dir else Path.home() / ".cache" / "cs231n-grader")
+    return [str(p) for p in paths if p.exists()]
+
+
+_READABLE_CODE = r"""
+import json, os, sys
+readable = []
+for p in sys.argv[1:]:
+    try:
+        if os.path.isdir(p):
+            os.listdir(p)
+        else:
+            open(p, "rb").close()
+        readable.append(p)
+    except OSError:
+        pass
+print(json.dumps(readable))
+"""
+
+
+def _probe(limits: Limits, which: str) -> dict:
     t = tools()
     base = {"tools": t, "euid": os.geteuid()}
     try:
         exe, _ = python_runtime()
-        cmd = sandbox_command([exe, "-I", "-c", _PROBE_CODE], binds_ro={}, limits=limits)
-    except (FileNotFoundError, ValueError) as e:
+        if which == BUBBLEWRAP:
+            cmd = sandbox_command([exe, "-I", "-c", _PROBE_CODE], binds_ro={}, limits=limits)
+        else:
+            cmd = confine_command([exe, "-I", "-c", _PROBE_CODE], limits=limits)
+    except (FileNotFoundError, ValueError, PermissionError) as e:
         return {**base, "ok": False, "reason": str(e)}
+    env = {"PATH": BASE_ENV["PATH"]} if which == BUBBLEWRAP else dict(BASE_ENV)
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=max(10.0, limits.start_timeout),
-                              env={"PATH": BASE_ENV["PATH"]}, cwd="/")
+                              env=env, cwd="/")
     except (OSError, subprocess.TimeoutExpired) as e:
         return {**base, "ok": False, "reason": f"could not run the sandbox: {e}"}
     if proc.returncode != 0:
@@ -403,6 +549,8 @@ def _probe(limits: Limits) -> dict:
     problems = []
     if seen["uid"] != limits.uid or seen["gid"] != limits.gid:
         problems.append(f"runs as uid {seen['uid']}, not {limits.uid}")
+    if which == SETPRIV:
+        return _setpriv_verdict(base, seen, limits, problems)
     if seen["interfaces"] != ["lo"]:
         problems.append(f"network interfaces visible: {seen['interfaces']}")
     if seen["rlimits"]["NPROC"] != limits.nproc or seen["rlimits"]["AS"] != limits.memory_mb * MiB:
@@ -416,3 +564,43 @@ def _probe(limits: Limits) -> dict:
     if problems:
         return {**base, **seen, "ok": False, "reason": "; ".join(problems)}
     return {**base, **seen, "ok": True, "reason": None, "limits": asdict(limits)}
+
+
+def _setpriv_verdict(base: dict, seen: dict, limits: Limits, problems: list[str]) -> dict:
+    """The setpriv tier works when the uid, the limits and the dropped capabilities are in force and the
+    sandbox uid can read none of ``trusted_paths()``; the network is recorded, not required."""
+    if seen["rlimits"]["NPROC"] != limits.nproc or seen["rlimits"]["AS"] != limits.memory_mb * MiB:
+        problems.append(f"limits not in force: {seen['rlimits']}")
+    if int(seen["cap_eff"], 16) != 0:
+        problems.append("capabilities not dropped")
+    if seen["root_writable"]:
+        problems.append("the root folder is writable")
+    exe, _ = python_runtime()
+    paths = trusted_paths()
+    hidden = [p for p in HIDDEN_PATHS if os.path.isdir(p)]
+    try:
+        proc = subprocess.run(confine_command([exe, "-I", "-c", _READABLE_CODE, *paths, *hidden], limits=limits),
+                              capture_output=True, timeout=max(10.0, limits.start_timeout), env=dict(BASE_ENV),
+                              cwd="/")
+        readable = json.loads(proc.stdout.decode() or "null")
+    except (OSError, subprocess.TimeoutExpired, ValueError) as e:
+        readable = None
+        problems.append(f"could not check what the sandbox uid can read: {e}")
+    if readable is None and not problems:
+        problems.append("could not check what the sandbox uid can read")
+    # what bubblewrap hides (the system's data sets: the full test set holds the hidden split) but this
+    # tier cannot: recorded in the results, not refused (the hidden split is public data)
+    exposed = [p for p in readable or [] if p in hidden]
+    readable = [p for p in readable or [] if p not in hidden]
+    if readable:
+        problems.append(f"the sandbox uid can read the grader's files: {', '.join(readable)}")
+    no_inet = "" if seen.get("inet_sockets", True) else "; no internet sockets (a seccomp filter refuses them)"
+    network = ("none (own network namespace, loopback only)" + no_inet if seen["interfaces"] == ["lo"] else
+               "no internet sockets (a seccomp filter refuses them; the host's interfaces are there, as root may "
+               "not make a network namespace)" if no_inet else
+               f"host network (interfaces {', '.join(seen['interfaces'])}): the kernel let root make neither a "
+               "network namespace nor a seccomp filter")
+    if problems:
+        return {**base, **seen, "ok": False, "reason": "; ".join(problems), "network": network}
+    return {**base, **seen, "ok": True, "reason": None, "limits": asdict(limits), "network": network,
+            "checked_unreadable": paths, "readable_data": exposed}

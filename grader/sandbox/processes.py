@@ -45,6 +45,30 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def kill_uid(uid: int) -> int:
+    """SIGKILL every process running as ``uid`` (the setpriv tier has no pid namespace: a process that left
+    the worker's group with setsid() is found by its uid) -> how many were signalled. Only for the uids of
+    ``launch.UID_POOL``, which nothing else uses."""
+    if uid not in launch.UID_POOL:
+        return 0
+    killed = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{name}/status").read_text()
+        except OSError:
+            continue
+        line = next((ln for ln in status.splitlines() if ln.startswith("Uid:")), "")
+        if str(uid) in line.split()[1:2]:
+            try:
+                os.kill(int(name), signal.SIGKILL)
+                killed += 1
+            except (ProcessLookupError, PermissionError):
+                pass
+    return killed
+
+
 def acquire_uid():
     """Take a uid of launch.UID_POOL no other sandbox (in any process) holds -> (uid, open lock file).
 

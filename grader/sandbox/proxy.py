@@ -45,7 +45,7 @@ from .errors import (RequestError, SandboxCrash, SandboxError, SandboxUnavailabl
                      StudentTimeout)
 from .inside.codec import Channel, ChannelClosed, ChannelTimeout, CodecError, CodecLimits, encode
 from .launch import Limits
-from .processes import acquire_uid, children, describe_exit
+from .processes import acquire_uid, children, describe_exit, kill_uid
 
 __all__ = ["Sandbox", "Limits", "Handle", "SandboxError", "StudentError", "StudentTimeout", "SandboxCrash",
            "StaleHandle", "RequestError", "SandboxUnavailable", "CodecError"]
@@ -266,6 +266,8 @@ class Sandbox:
                     os.killpg(proc.pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
+            if self.sandboxed and (self._probe or {}).get("tier") == launch.SETPRIV:
+                kill_uid(self.limits.uid)      # no pid namespace: what left the group, found by its uid
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -500,10 +502,17 @@ class Sandbox:
     def info(self) -> dict:
         """What isolation is in force (for results.json): sandboxed, uid, network, limits, mounts, ..."""
         hello = self._hello or {}
-        if self.sandboxed:
-            base = {"sandboxed": True,
-                    "isolation": "bubblewrap: user/pid/net/ipc/uts/cgroup namespaces, no capabilities, "
-                                 "no new privileges; rlimits via prlimit; uid via setpriv",
+        if self.sandboxed and (self._probe or {}).get("tier") == launch.SETPRIV:
+            base = {"sandboxed": True, "tier": launch.SETPRIV,
+                    "isolation": launch.TIER_DESCRIPTIONS[launch.SETPRIV],
+                    "uid": hello.get("uid", self.limits.uid), "gid": hello.get("gid", self.limits.gid),
+                    "network": self._probe.get("network"), "mounts": self._mounts,
+                    "unreadable_to_the_sandbox": self._probe.get("checked_unreadable"),
+                    "readable_data_bubblewrap_would_hide": self._probe.get("readable_data"),
+                    "tools": self._probe.get("tools")}
+        elif self.sandboxed:
+            base = {"sandboxed": True, "tier": launch.BUBBLEWRAP,
+                    "isolation": launch.TIER_DESCRIPTIONS[launch.BUBBLEWRAP],
                     "uid": hello.get("uid", self.limits.uid), "gid": hello.get("gid", self.limits.gid),
                     "network": "none (own network namespace, loopback only)",
                     "mounts": self._mounts or launch.mounts(
@@ -513,7 +522,7 @@ class Sandbox:
                          **self.extra_ro_binds}, self.limits),
                     "tools": (self._probe or {}).get("tools")}
         else:
-            base = {"sandboxed": False,
+            base = {"sandboxed": False, "tier": None,
                     "isolation": "NONE (--no-sandbox): student code runs as a plain subprocess with the "
                                  "grader's user, file system and network",
                     "uid": hello.get("uid", os.geteuid()), "network": "host"}

@@ -16,14 +16,22 @@ Evaluation = tuple[float | None, checks.CheckFailure | None]
 
 def evaluate_once(submission, assignment, evaluate: Callable[[Path, int], float], saved_by: str) -> Evaluation:
     """``(accuracy, None)`` or ``(None, failure)`` of the submission's model file; ``evaluate(path,
-    max_bytes) -> accuracy``; ``saved_by`` says where the file comes from (for a submission without it)."""
+    max_bytes) -> accuracy``; ``saved_by`` says where the file comes from (for a submission without it).
+    The accuracy is kept among the submission's measures (``measure_title``)."""
     spec = assignment.best_model
     if submission.best_model is None:
         return None, checks.CheckFailure(f"no {spec.file} was found in your submission ({saved_by})")
     try:
-        return evaluate(Path(submission.best_model), spec.max_bytes), None
+        accuracy = evaluate(Path(submission.best_model), spec.max_bytes)
     except checks.CheckFailure as exc:
         return None, exc
+    submission.measures[measure_title(assignment)] = accuracy      # extra_data.measures (a leaderboard)
+    return accuracy, None
+
+
+def measure_title(assignment) -> str:
+    """The name of the model's accuracy among the results' measures."""
+    return f"Accuracy of {assignment.best_model.file}"
 
 
 def check_loaded(evaluation: Evaluation) -> None:

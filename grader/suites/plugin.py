@@ -59,6 +59,10 @@ class SubmissionInfo:
     # names of the student's code that did not finish in time in the code questions (a function or method
     # called, a module imported): a notebook cell that calls one of them gets a short time limit
     timed_out: set[str] = field(default_factory=set)
+    # measurements of the submission the suites make besides pass/fail (e.g. the best model's accuracy):
+    # {title: number}, kept in results.json's extra_data.measures (an export may publish them, e.g. on a
+    # Gradescope leaderboard)
+    measures: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

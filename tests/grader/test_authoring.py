@@ -14,6 +14,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from grader.assemble import locate_package
+from grader.assignments import available, load_assignment
 from grader.unpack import safe_extract
 from grader.authoring import (
     END_MARKER,
@@ -361,8 +362,13 @@ def test_build_zips_are_deterministic_submissions(solutions_tree, tmp_path):
 # ------------------------------------------------------------------------------------------------
 # the real repository
 # ------------------------------------------------------------------------------------------------
-def test_committed_starter_is_a_fresh_generation_of_the_solutions():
-    differ = starter_diff(SOLUTIONS, STARTER)
+@pytest.mark.parametrize("name", available())
+def test_committed_starter_is_a_fresh_generation_of_the_solutions(name):
+    """Every assignment's committed starter is what make-starter writes (its public checks included)."""
+    from grader.authoring import public_checks
+
+    a = load_assignment(name)
+    differ = starter_diff(a.solution_tree(), a.starter_dir, a.package, public_checks.load(a))
     assert differ == [], (
         f"starter/ is out of date with solutions/ for {differ}; run `python -m grader make-starter`"
     )
