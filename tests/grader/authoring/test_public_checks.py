@@ -3,14 +3,13 @@ manifest and the assignment's public_checks.py, run in the student's own Python 
 
 On the solutions every check passes; on the starter every one fails with its hint; ``--zip`` puts in the
 graded files, the notebooks and the saved model and nothing else, refuses an archive over the upload
-limit, and the archive it builds from the solutions grades at full marks through the grader's CLI.
+limit. The archive it builds from the solutions is graded at full marks by the Gradescope autograder
+(tests/grader/gradescope/test_run_autograder.py).
 """
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -19,7 +18,6 @@ import pytest
 from grader.assignments import available, load_assignment
 from grader.authoring import public_checks
 from grader.authoring.regions import AuthoringError
-from support.paths import ROOT
 from support.student_check import check_results, run_check, student_tree
 
 WITH_CHECKS = [n for n in available() if (load_assignment(n).grader_dir / public_checks.SOURCE).is_file()]
@@ -147,30 +145,6 @@ def test_zip_refuses_an_archive_over_the_upload_limit(assignment, tmp_path):
     assert proc.returncode == 1
     assert "over the upload limit" in proc.stderr
     assert not out.exists() and not list(tmp_path.glob(".upload.zip*"))
-
-
-@pytest.mark.slow
-def test_zip_of_the_solutions_grades_at_full_marks(tmp_path):
-    """The archive ``--zip`` builds from the solutions, graded with its notebooks by the grader's CLI."""
-    from support.notebook_run import why_not_runnable
-
-    reason = why_not_runnable()
-    if reason:
-        pytest.skip(reason)
-    a = load_assignment("assignment2")
-    tree = student_tree(a, "solutions", tmp_path / "tree")
-    upload = tmp_path / "upload.zip"
-    proc = _zip(tree, a.package, upload)
-    assert proc.returncode == 0, proc.stderr
-    out = tmp_path / "results.json"
-    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(upload), "--assignment", a.name,
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    results = json.loads(out.read_text())
-    assert results["extra_data"]["grader_errors"] == []
-    assert [t["name"] for t in results["tests"] if t["status"] != "passed"] == [], proc.stdout
-    assert results["score"] == sum(t["max_score"] for t in results["tests"]) > 0
 
 
 def test_load_refuses_checks_that_disagree_with_the_manifest(tmp_path):

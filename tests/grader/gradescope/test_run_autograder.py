@@ -1,5 +1,6 @@
 """The exported autograder, whole, in a simulated Gradescope root (a temporary folder standing for
-``/autograder``): the solutions get full marks under both isolation tiers, the starter zero, and three
+``/autograder``): the solutions get full marks under both isolation tiers (under bubblewrap as the archive a
+student uploads, built by ``python -m cs231n.check --zip``; under setpriv as a folder), the starter zero, and three
 hostile submissions of the corpus (reading the grader's files, writing results.json, monkeypatching numpy),
 graded under the weaker setpriv tier, get no point and leak no byte of the grader's secret or files.
 
@@ -18,6 +19,7 @@ from support.attacks import ATTACKS
 from support.gradescope import is_private, make_root, run_autograder
 from support.notebook_run import why_not_runnable
 from support.paths import SOLUTIONS, STARTER
+from support.student_check import run_check, student_tree
 
 pytestmark = pytest.mark.slow
 
@@ -51,11 +53,25 @@ def _max(results) -> float:
     return sum(t["max_score"] for t in results["tests"])
 
 
+def _uploaded_zip(tmp_path):
+    """A Gradescope submission folder holding the one archive the student's ``--zip`` built from the
+    solutions (the graded files, the notebooks with their outputs, best_model.npz)."""
+    from grader.assignments import load_assignment
+
+    a = load_assignment(A)
+    tree = student_tree(a, "solutions", tmp_path / "tree")
+    sub = tmp_path / "upload"
+    sub.mkdir()
+    proc = run_check(tree, a.package, "--zip", "--out", str(sub / f"{A}.zip"))
+    assert proc.returncode == 0, proc.stderr
+    return sub
+
+
 @pytest.mark.parametrize("isolation", ["auto", "setpriv"])
-def test_solutions_get_full_marks(graded, isolation):
+def test_solutions_get_full_marks(graded, isolation, tmp_path):
     if isolation == "auto" and not launch.probe()["ok"]:
         pytest.skip("bubblewrap does not work here")
-    done, root = graded(SOLUTIONS, isolation)
+    done, root = graded(_uploaded_zip(tmp_path) if isolation == "auto" else SOLUTIONS, isolation)
     r = done.results
     tier = r["extra_data"]["isolation"]["tier"]
     print(f"\nrun_autograder on the solutions ({isolation}): {done.seconds:.1f} s, tier {tier}, "
