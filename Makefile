@@ -32,9 +32,12 @@ setup: system-packages $(VENV)/.installed
 serve: setup
 	$(PY) -m api serve --host 127.0.0.1 --port $${PORT:-8000}
 
+# Two pytest processes, one test file each at a time (most tests wait on sandboxes, kernels and servers);
+# the tests marked serial run alone afterwards.
 test: setup
 	$(PY) -m grader selftest
-	$(PY) -m pytest -q --durations=25
+	$(PY) -m pytest -q --durations=25 -n 2 --dist loadfile -m "not serial"
+	$(PY) -m pytest -q -m serial
 
 test-quick: setup
 	$(PY) -m pytest -q -m "not slow"

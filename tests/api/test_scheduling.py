@@ -16,6 +16,8 @@ import pytest
 
 from support.servers import Service, make_zips, upload, wait_for_status
 
+pytestmark = pytest.mark.serial      # a SCHED_IDLE grader needs idle CPU: not beside other tests
+
 
 def stat_fields(pid: int) -> list[str]:
     """Fields of /proc/PID/stat after the command name: [0] state, [1] ppid, [2] pgrp, [3] session, [16] nice."""
