@@ -27,7 +27,7 @@ from support.servers import Service
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).parent
-SECONDS = os.environ.get("HOSTILE_FUZZ_SECONDS", "25")
+SECONDS = os.environ.get("HOSTILE_FUZZ_SECONDS", "15")
 EXAMPLES = os.environ.get("HOSTILE_FUZZ_EXAMPLES", "15")
 
 
